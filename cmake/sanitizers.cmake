@@ -1,0 +1,12 @@
+# Applies WEFT_SANITIZE to every target in the build.
+if(WEFT_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+  add_compile_definitions(WEFT_SANITIZER_THREAD=1)
+elseif(WEFT_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+  add_compile_definitions(WEFT_SANITIZER_ADDRESS=1)
+elseif(NOT WEFT_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "WEFT_SANITIZE must be '', 'thread' or 'address', got '${WEFT_SANITIZE}'")
+endif()
