@@ -34,7 +34,6 @@ test-asan: build-asan
 	ctest --preset asan
 
 test: test-default test-tsan test-asan
-	@echo "make test: default, tsan and asan suites passed"
 
 bench: build
 	python3 scripts/bench_report.py --build build/default --out bench/RESULTS.md
