@@ -33,8 +33,12 @@
 //
 // Memory orders: push's successful CAS is release (publishes the node's
 // contents and its next link); flush's exchange and pop's CAS are acquire (see
-// them). The CAS failure order is relaxed: a failed CAS only reloads the head,
-// whose pointee the producer never dereferences.
+// them). Later pushes' CASes are read-modify-writes, so they continue each
+// earlier push's release sequence: one acquire of the newest head
+// synchronizes with every push below it (a plain store there would break that;
+// the push_rmw control in the Relacy suite shows the race). The CAS failure
+// order is relaxed: a failed CAS only reloads the head, whose pointee the
+// producer never dereferences.
 #pragma once
 
 #include <atomic>
@@ -56,6 +60,8 @@ struct slist_node {
 enum class mpsc_slist_site {
   push_publish,  // the pushing CAS, on success: release
   take_acquire,  // flush's exchange and pop's CAS: acquire
+  push_rmw,      // push's head update is a CAS (split_rmw: a load and a store)
+  pop_rmw,       // pop's head update is a CAS (split_rmw: a store, losing a concurrent push)
 };
 
 template <class Node, class S = sync::os, class P = verified>
@@ -79,6 +85,11 @@ class mpsc_slist {
   // reverse. Returns true if the list was empty.
   bool push_chain(Node* first, Node* last) {
     Node* observed = head_.load(std::memory_order_relaxed);
+    if (!P::keep(site::push_rmw)) {  // negative control only
+      link(last).write(observed);
+      head_.store(first, P::order(site::push_publish, std::memory_order_release));
+      return observed == nullptr;
+    }
     do {
       link(last).write(observed);
     } while (!head_.compare_exchange_weak(observed, first, P::order(site::push_publish, std::memory_order_release),
@@ -100,6 +111,11 @@ class mpsc_slist {
     Node* observed = head_.load(P::order(site::take_acquire, std::memory_order_acquire));
     while (observed != nullptr) {
       Node* const rest = link(observed).read();
+      if (!P::keep(site::pop_rmw)) {  // negative control only: "one consumer, so a store will do"
+        head_.store(rest, std::memory_order_relaxed);
+        link(observed).write(nullptr);
+        return observed;
+      }
       if (head_.compare_exchange_weak(observed, rest, P::order(site::take_acquire, std::memory_order_acquire),
                                       P::order(site::take_acquire, std::memory_order_acquire))) {
         link(observed).write(nullptr);

@@ -108,6 +108,7 @@ struct fuzz {
   static void pause() noexcept { os::pause(); }
   static void yield() noexcept { os::yield(); }
   static std::int64_t now_ns() noexcept { return os::now_ns(); }
+  static void check(bool condition, const char* message) noexcept { os::check(condition, message); }
 
  private:
   struct shared_state {

@@ -12,6 +12,8 @@
 //   S::pause()          a spin-loop hint (and a scheduling point under Relacy)
 //   S::yield()          give up the CPU (a scheduling point under Relacy)
 //   S::now_ns()         the monotonic clock the spin budgets read
+//   S::check(c, msg)    a caller-contract check: aborts with msg in debug
+//                       builds here; a reported test failure under Relacy
 //
 // This backend maps them onto std::atomic, the Linux futex and the CPU's pause
 // instruction, with no wrapper cost. `wait` and `wake` are the only system
@@ -24,6 +26,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include <linux/futex.h>
@@ -137,6 +141,17 @@ struct os {
   static void yield() noexcept { sched_yield(); }
 
   static std::int64_t now_ns() noexcept { return monotonic_now_ns(); }
+
+  // A violated caller contract (leaving a drainer word nobody entered, ...).
+  // Debug builds stop here with the message; NDEBUG builds compile it away.
+  static void check([[maybe_unused]] bool condition, [[maybe_unused]] const char* message) noexcept {
+#ifndef NDEBUG
+    if (!condition) {
+      std::fprintf(stderr, "weft: contract violated: %s\n", message);
+      std::abort();
+    }
+#endif
+  }
 };
 
 }  // namespace weft::sync

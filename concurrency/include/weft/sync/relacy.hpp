@@ -40,7 +40,6 @@
 #include "weft/sync/os.hpp"
 
 #include <cstdint>
-#include <source_location>
 #include <type_traits>
 
 #pragma push_macro("new")
@@ -99,8 +98,15 @@ inline rl::memory_order to_rl(std::memory_order order) noexcept {
   }
 }
 
-inline rl::debug_info at(const std::source_location& where) noexcept {
-  return rl::debug_info("", where.file_name(), where.line());
+// The caller's file and line, captured by default arguments at the call site.
+// (Not std::source_location: clang 14 with libstdc++ 12 does not provide it.)
+struct source_position {
+  const char* file;
+  unsigned line;
+};
+
+inline rl::debug_info at(const source_position& where) noexcept {
+  return rl::debug_info("", where.file, where.line);
 }
 
 // Relacy's futex model takes rl::atomic<int>; a 32-bit unsigned word is kept as
@@ -115,7 +121,7 @@ struct relacy_storage<std::uint32_t> { using type = int; };
 
 struct relacy {
   static constexpr const char* name = "relacy";
-  using here = std::source_location;
+  using here = detail::source_position;
 
   template <class T>
   class atomic {
@@ -124,24 +130,24 @@ struct relacy {
     static T out(stored v) noexcept { return static_cast<T>(v); }
 
    public:
-    atomic(here where = here::current()) { value_.store(stored{}, rl::mo_relaxed, detail::at(where)); }
-    atomic(T initial, here where = here::current()) {  // NOLINT: mirrors std::atomic
+    atomic(here where = here{__builtin_FILE(), __builtin_LINE()}) { value_.store(stored{}, rl::mo_relaxed, detail::at(where)); }
+    atomic(T initial, here where = here{__builtin_FILE(), __builtin_LINE()}) {  // NOLINT: mirrors std::atomic
       value_.store(in(initial), rl::mo_relaxed, detail::at(where));
     }
     atomic(const atomic&) = delete;
     atomic& operator=(const atomic&) = delete;
 
-    T load(std::memory_order order, here where = here::current()) const {
+    T load(std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) const {
       return out(value_.load(detail::to_rl(order), detail::at(where)));
     }
-    void store(T desired, std::memory_order order, here where = here::current()) {
+    void store(T desired, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       value_.store(in(desired), detail::to_rl(order), detail::at(where));
     }
-    T exchange(T desired, std::memory_order order, here where = here::current()) {
+    T exchange(T desired, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       return out(value_.exchange(in(desired), detail::to_rl(order), detail::at(where)));
     }
     bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure,
-                               here where = here::current()) {
+                               here where = here{__builtin_FILE(), __builtin_LINE()}) {
       stored e = in(expected);
       const rl::debug_info info = detail::at(where);
       const bool ok = value_.compare_exchange_weak(e, in(desired), detail::to_rl(success), info,
@@ -150,7 +156,7 @@ struct relacy {
       return ok;
     }
     bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure,
-                                 here where = here::current()) {
+                                 here where = here{__builtin_FILE(), __builtin_LINE()}) {
       stored e = in(expected);
       const rl::debug_info info = detail::at(where);
       const bool ok = value_.compare_exchange_strong(e, in(desired), detail::to_rl(success), info,
@@ -159,20 +165,20 @@ struct relacy {
       return ok;
     }
     template <class D>
-    T fetch_add(D delta, std::memory_order order, here where = here::current()) {
+    T fetch_add(D delta, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       return out(value_.fetch_add(static_cast<stored>(delta), detail::to_rl(order), detail::at(where)));
     }
     template <class D>
-    T fetch_sub(D delta, std::memory_order order, here where = here::current()) {
+    T fetch_sub(D delta, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       return out(value_.fetch_sub(static_cast<stored>(delta), detail::to_rl(order), detail::at(where)));
     }
-    T fetch_and(T bits, std::memory_order order, here where = here::current()) {
+    T fetch_and(T bits, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       return out(value_.fetch_and(in(bits), detail::to_rl(order), detail::at(where)));
     }
-    T fetch_or(T bits, std::memory_order order, here where = here::current()) {
+    T fetch_or(T bits, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       return out(value_.fetch_or(in(bits), detail::to_rl(order), detail::at(where)));
     }
-    T fetch_xor(T bits, std::memory_order order, here where = here::current()) {
+    T fetch_xor(T bits, std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
       return out(value_.fetch_xor(in(bits), detail::to_rl(order), detail::at(where)));
     }
 
@@ -182,26 +188,48 @@ struct relacy {
     mutable rl::atomic<stored> value_;
   };
 
+  // Scalars live in an rl::var, so Relacy also reports reads of uninitialized
+  // values and shows them in histories. Other types (a message struct) are
+  // kept as they are, and every access also touches a shadow rl::var, so a
+  // racing access is still reported as a data race.
   template <class T>
   class plain {
+    static constexpr bool direct = std::is_scalar_v<T>;
+    using cell = std::conditional_t<direct, T, int>;
+
    public:
-    plain(here where = here::current()) : value_() { value_(detail::at(where)).store(T{}); }
-    explicit plain(T initial, here where = here::current()) : value_() {
-      value_(detail::at(where)).store(initial);
+    plain(here where = here{__builtin_FILE(), __builtin_LINE()}) : value_() { write(T{}, where); }
+    explicit plain(T initial, here where = here{__builtin_FILE(), __builtin_LINE()}) : value_() {
+      write(initial, where);
     }
-    T read(here where = here::current()) const { return value_(detail::at(where)).load(); }
-    void write(T value, here where = here::current()) { value_(detail::at(where)).store(value); }
+    T read(here where = here{__builtin_FILE(), __builtin_LINE()}) const {
+      if constexpr (direct) {
+        return cell_(detail::at(where)).load();
+      } else {
+        (void)cell_(detail::at(where)).load();
+        return value_;
+      }
+    }
+    void write(T value, here where = here{__builtin_FILE(), __builtin_LINE()}) {
+      if constexpr (direct) {
+        cell_(detail::at(where)).store(value);
+      } else {
+        cell_(detail::at(where)).store(0);
+        value_ = value;
+      }
+    }
 
    private:
-    rl::var<T> value_;
+    rl::var<cell> cell_;
+    [[no_unique_address]] std::conditional_t<direct, char, T> value_;
   };
 
-  static void fence(std::memory_order order, here where = here::current()) {
+  static void fence(std::memory_order order, here where = here{__builtin_FILE(), __builtin_LINE()}) {
     rl::atomic_thread_fence(detail::to_rl(order), detail::at(where));
   }
 
   static wait_result wait(atomic<std::uint32_t>& word, std::uint32_t expected, deadline until,
-                          here where = here::current()) {
+                          here where = here{__builtin_FILE(), __builtin_LINE()}) {
     if (!until.is_infinite() && until.monotonic_ns() <= 0) {
       return word.load(std::memory_order_acquire, where) == expected ? wait_result::timed_out
                                                                       : wait_result::value_changed;
@@ -215,13 +243,18 @@ struct relacy {
     return wait_result::woken;
   }
 
-  static int wake(atomic<std::uint32_t>& word, int count, here where = here::current()) {
+  static int wake(atomic<std::uint32_t>& word, int count, here where = here{__builtin_FILE(), __builtin_LINE()}) {
     return rl::rl_futex(&word.raw(), rl::RL_FUTEX_WAKE, count, nullptr, nullptr, 0, detail::at(where));
   }
 
-  static void pause(here where = here::current()) { rl::yield(1, detail::at(where)); }
-  static void yield(here where = here::current()) { rl::yield(1, detail::at(where)); }
+  static void pause(here where = here{__builtin_FILE(), __builtin_LINE()}) { rl::yield(1, detail::at(where)); }
+  static void yield(here where = here{__builtin_FILE(), __builtin_LINE()}) { rl::yield(1, detail::at(where)); }
   static std::int64_t now_ns() noexcept { return 0; }
+  // A violated caller contract is a failed test (with its history), so a
+  // mutant that drives a primitive into one is reported, not aborted.
+  static void check(bool condition, const char* message, here where = here{__builtin_FILE(), __builtin_LINE()}) {
+    if (!condition) rl::ctx().fail_test(message, rl::test_result_user_assert_failed, detail::at(where));
+  }
 };
 
 }  // namespace weft::sync
