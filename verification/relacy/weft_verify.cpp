@@ -7,6 +7,7 @@
 // caught; 1 otherwise; 2 on a bad argument.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -39,11 +40,20 @@ struct outcome_row {
   std::string failure;
 };
 
+constexpr const char* usage_text =
+    "usage: weft-verify [--quick] [--filter REGEX] [--scheduler random|bound|full] [--iterations N]\n"
+    "                   [--json] [--history] [--list]\n"
+    "  --quick            the CI budget (100,000 random iterations, context bound 2)\n"
+    "  --filter REGEX     only cases whose 'primitive: property [scheduler]' matches (case-insensitive)\n"
+    "  --scheduler S      only cases run under S (repeatable)\n"
+    "  --iterations N     random-scheduler iterations (default 1,000,000; 100,000 with --quick)\n"
+    "  --json             one JSON object with a 'results' array on stdout\n"
+    "  --history          print Relacy's execution history for every unexpected result\n"
+    "  --list             list the selected cases without running them\n"
+    "exit status: 0 all as expected; 1 a property failed or a control was missed; 2 bad arguments\n";
+
 [[noreturn]] void usage_error(const char* message, const char* value) {
-  std::fprintf(stderr, "weft-verify: %s '%s'\n", message, value);
-  std::fprintf(stderr,
-               "usage: weft-verify [--quick] [--filter REGEX] [--scheduler random|bound|full] "
-               "[--iterations N] [--json] [--history] [--list]\n");
+  std::fprintf(stderr, "weft-verify: %s '%s'\n%s", message, value, usage_text);
   std::exit(2);
 }
 
@@ -73,12 +83,17 @@ options parse(int argc, char** argv) {
       else usage_error("unknown scheduler (expected random, bound or full):", s.c_str());
     } else if (a == "--iterations") {
       const char* text = value("--iterations");
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(text, &end, 10);
-      if (end == text || *end != '\0' || n == 0) usage_error("--iterations needs a positive integer, got", text);
+      // strtoull accepts "-5" (and wraps it), so only digits are allowed.
+      const bool digits = *text != '\0' && std::strspn(text, "0123456789") == std::strlen(text);
+      errno = 0;
+      const unsigned long long n = digits ? std::strtoull(text, nullptr, 10) : 0;
+      if (!digits || errno == ERANGE || n == 0) {
+        usage_error("--iterations needs a positive integer, got", text);
+      }
       o.iterations = n;
     } else if (a == "--help" || a == "-h") {
-      usage_error("help requested:", a.c_str());
+      std::fputs(usage_text, stdout);
+      std::exit(0);
     } else {
       usage_error("unknown argument", a.c_str());
     }
