@@ -34,11 +34,17 @@ std::vector<std::vector<item<S>>> numbered_nodes(unsigned producers, std::uint64
   return nodes;
 }
 
-TYPED_TEST(MpscSlistStress, EveryNodeExactlyOnce) {
-  using S = TypeParam;
+// Producers hand their numbered nodes to `push_all(list, nodes, index)`; one
+// consumer takes them with flush_fifo() (and, if `mix_pop`, every fourth round
+// with pop(), which takes the newest node and is not order-checked). At the end every
+// node must have arrived exactly once and, in flush_fifo() batches, in each
+// producer's sequence order.
+template <class S, class PushAll>
+void expect_exactly_once_in_order(std::uint64_t per_producer_plain, bool mix_pop, PushAll push_all) {
   using list_t = weft::mpsc_slist<item<S>, S>;
   constexpr unsigned producers = 3;
-  const std::uint64_t per_producer = weft::stress::scaled(std::is_same_v<S, weft::sync::fuzz> ? 20'000 : 200'000);
+  const std::uint64_t per_producer =
+      weft::stress::scaled(std::is_same_v<S, weft::sync::fuzz> ? per_producer_plain / 10 : per_producer_plain);
   weft::stress::watchdog guard{std::chrono::seconds(120)};
 
   auto nodes = numbered_nodes<S>(producers, per_producer);
@@ -50,29 +56,31 @@ TYPED_TEST(MpscSlistStress, EveryNodeExactlyOnce) {
 
   weft::stress::run_threads(producers + 1, [&](unsigned index) {
     if (index < producers) {
-      for (auto& n : nodes[index]) list.push(&n);
+      push_all(list, nodes[index], index);
       producers_done.fetch_add(1, std::memory_order_release);
       return;
     }
-    std::uint64_t round = 0;
-    auto take = [&](item<S>* n) {
-      ++n->received;
-      ++received;
-    };
-    for (;;) {
+    for (std::uint64_t round = 1;; ++round) {
       const bool finished = producers_done.load(std::memory_order_acquire) == producers;
-      if (++round % 4 == 0) {
-        if (item<S>* n = list.pop()) take(n);
+      if (mix_pop && round % 4 == 0) {
+        if (item<S>* n = list.pop()) {
+          // Not order-checked: pop takes the newest node. Nodes still in the
+          // list stay newer than any flushed before, so the check below holds.
+          ++n->received;
+          ++received;
+        }
       } else {
         for (item<S>* n = list.flush_fifo(); n != nullptr;) {
           item<S>* next = list_t::next(n);
           if (n->sequence < next_expected[n->producer]) order_ok = false;
           next_expected[n->producer] = n->sequence + 1;
-          take(n);
+          ++n->received;
+          ++received;
           n = next;
         }
       }
       if (finished && list.empty()) break;
+      S::yield();
     }
   });
 
@@ -80,6 +88,13 @@ TYPED_TEST(MpscSlistStress, EveryNodeExactlyOnce) {
   EXPECT_TRUE(order_ok) << "flush_fifo returned a producer's nodes out of push order";
   for (auto& per : nodes)
     for (auto& n : per) ASSERT_EQ(n.received, 1) << "producer " << n.producer << " node " << n.sequence;
+}
+
+TYPED_TEST(MpscSlistStress, EveryNodeExactlyOnce) {
+  using S = TypeParam;
+  expect_exactly_once_in_order<S>(200'000, /*mix_pop=*/true, [](auto& list, auto& mine, unsigned) {
+    for (auto& n : mine) list.push(&n);
+  });
 }
 
 // The two primitives together, as the executor uses them: producers push into
@@ -130,57 +145,23 @@ TYPED_TEST(MpscSlistStress, InboxWithDrainGateStrandsNothing) {
   EXPECT_GE(drains, 1);
 }
 
-// push_chain under real threads: Producers push their nodes in chains
-// of 1 to 4 (linked newest-first, so that flush_fifo() yields them in sequence
-// order, as push_chain documents); the consumer takes everything with
-// flush_fifo(). Every node must arrive exactly once and each producer's nodes
-// in sequence order, across chains and single pushes alike.
+// push_chain under real threads: producers push their nodes in chains of 1 to
+// 4, linked newest-first so that flush_fifo() yields them in sequence order (as
+// push_chain documents); every node must arrive exactly once and each
+// producer's nodes in order, across chains and single pushes alike.
 TYPED_TEST(MpscSlistStress, ChainsArriveExactlyOnceInProducerOrder) {
   using S = TypeParam;
-  using list_t = weft::mpsc_slist<item<S>, S>;
-  constexpr unsigned producers = 3;
-  const std::uint64_t per_producer = weft::stress::scaled(std::is_same_v<S, weft::sync::fuzz> ? 20'000 : 200'000);
-  weft::stress::watchdog guard{std::chrono::seconds(120)};
-
-  auto nodes = numbered_nodes<S>(producers, per_producer);
-  list_t list;
-  std::atomic<unsigned> producers_done{0};
-  std::uint64_t received = 0;
-  std::vector<std::uint64_t> next_expected(producers, 0);
-  bool order_ok = true;
-
-  weft::stress::run_threads(producers + 1, [&](unsigned index) {
-    if (index < producers) {
-      auto& mine = nodes[index];
-      std::uint64_t i = 0;
-      for (unsigned round = 0; i < per_producer; ++round) {
-        const std::uint64_t length = std::min<std::uint64_t>(1 + (round + index) % 4, per_producer - i);
-        // Newest first: mine[i + length - 1] -> ... -> mine[i].
-        for (std::uint64_t k = i + length - 1; k > i; --k) mine[k].slist_next.write(&mine[k - 1]);
-        list.push_chain(&mine[i + length - 1], &mine[i]);
-        i += length;
-      }
-      producers_done.fetch_add(1, std::memory_order_release);
-      return;
-    }
-    for (;;) {
-      const bool finished = producers_done.load(std::memory_order_acquire) == producers;
-      item<S>* n = list.flush_fifo();
-      for (; n != nullptr; n = list_t::next(n)) {
-        if (n->sequence != next_expected[n->producer]) order_ok = false;
-        next_expected[n->producer] = n->sequence + 1;
-        ++n->received;
-        ++received;
-      }
-      if (finished && list.empty()) break;
-      S::yield();
+  expect_exactly_once_in_order<S>(200'000, /*mix_pop=*/false, [](auto& list, auto& mine, unsigned index) {
+    const std::uint64_t count = mine.size();
+    std::uint64_t i = 0;
+    for (unsigned round = 0; i < count; ++round) {
+      const std::uint64_t length = std::min<std::uint64_t>(1 + (round + index) % 4, count - i);
+      // Newest first: mine[i + length - 1] -> ... -> mine[i].
+      for (std::uint64_t k = i + length - 1; k > i; --k) mine[k].slist_next.write(&mine[k - 1]);
+      list.push_chain(&mine[i + length - 1], &mine[i]);
+      i += length;
     }
   });
-
-  EXPECT_EQ(received, producers * per_producer);
-  EXPECT_TRUE(order_ok) << "flush_fifo returned a producer's nodes out of order across chains";
-  for (auto& per : nodes)
-    for (auto& n : per) ASSERT_EQ(n.received, 1) << "producer " << n.producer << " node " << n.sequence;
 }
 
 }  // namespace
