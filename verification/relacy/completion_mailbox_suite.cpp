@@ -37,7 +37,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <ostream>
 
 namespace {
 
@@ -49,17 +48,6 @@ struct message {
   int producer = 0;
   int sequence = 0;
   int check = 0;  // a function of the other two: a torn copy shows up here
-
-  // rl::var<T> (behind sync::relacy::plain) zero-initializes with `value = 0`
-  // and prints values in histories with operator<<; a class-type message needs
-  // both to be race-checked.
-  message& operator=(int zero) {
-    producer = sequence = check = zero;
-    return *this;
-  }
-  friend std::ostream& operator<<(std::ostream& out, const message& m) {
-    return out << "{" << m.producer << "," << m.sequence << "," << m.check << "}";
-  }
 };
 
 int check_of(int producer, int sequence) { return producer * 7919 + sequence * 104729 + 17; }
