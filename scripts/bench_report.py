@@ -27,15 +27,27 @@ import subprocess
 import sys
 import time
 
-# (category, filter regex, repetitions). About 50 s on 2 quiet vCPUs, a few minutes on busy ones.
+# (category, filter regex, repetitions[, options]). Options: binary (default weft_bench), env (set for that
+# process; OMP_WAIT_POLICY is removed unless a category sets it), isolate (every benchmark of the category runs
+# in a process of its own: the idle-CPU rows measure the whole process), group (a name --only also accepts).
+# About 50 s for weft_bench and 60 s for weft_executor_bench on 2 quiet vCPUs, a few minutes on busy ones.
+EXECUTOR = {"binary": "weft_executor_bench", "group": "executor"}
+PASSIVE = {"OMP_WAIT_POLICY": "passive"}
 CATEGORIES = [
     ("mpsc", r"^mpsc_", 21),
     ("mailbox", r"^mailbox/", 21),
     ("wake", r"^wake_round_trip/", 15),
     ("notify", r"^notify_no_waiter/", 7),
+    ("exec_wake", r"^exec_(parked_wake|warm_pickup|wake_all)/", 9, EXECUTOR),
+    ("exec_sequential", r"^exec_sequential/", 9, EXECUTOR),
+    ("parallel_for", r"^parallel_for/", 9, EXECUTOR),
+    ("parallel_for_passive", r"^parallel_for/openmp", 5, dict(EXECUTOR, env=PASSIVE)),
+    ("idle_cpu", r"^idle_cpu/", 3, dict(EXECUTOR, isolate=True)),
+    ("idle_cpu_passive", r"^idle_cpu/openmp", 3, dict(EXECUTOR, isolate=True, env=PASSIVE)),
 ]
 
-PACKAGES = ["libbenchmark-dev", "libboost-dev", "libconcurrentqueue-dev", "libtbb-dev", "g++", "cmake", "ninja-build"]
+PACKAGES = ["libbenchmark-dev", "libboost-dev", "libconcurrentqueue-dev", "libtbb-dev", "libgomp1", "g++", "cmake",
+            "ninja-build"]
 
 # Placement classes from the probe (cache-line round trip CPU0<->CPU1, ns).
 NEAR_MAX_NS = 150.0
@@ -54,6 +66,10 @@ ROW_ORDER = WEFT_HANDOFF + PEER_HANDOFF + [
     "moodycamel_lwsem", "moodycamel_lwsem_nospin",
     "weft_event_count_notify_one", "weft_event_count_notify_all", "weft_event_count_counted_notify_one",
     "futex_wake_raw", "std_condition_variable_notify_one", "std_atomic_notify_one", "moodycamel_lwsem_signal"]
+# Executor rows (bench/executor/): floors first, then the peers, then the weft configurations.
+WEFT_EXEC = ["weft_executor", "weft_executor_1w", "weft_executor_spin0", "weft_executor_spin_default"]
+ROW_ORDER += ["spin_raw", "serial_call", "serial_loop", "condvar_pool", "tbb", "tbb_simple", "tbb_auto",
+              "openmp_default", "openmp_passive"] + WEFT_EXEC
 
 
 def row_key(row):
@@ -76,22 +92,63 @@ def sh(cmd):
         return ""
 
 
-def run_category(binary, name, pattern, reps, json_dir):
-    out = os.path.join(json_dir, f"bench-{name}.json")
+def category_options(category):
+    options = category[3] if len(category) > 3 else {}
+    return options.get("binary", "weft_bench"), options
+
+
+def ere_escape(text):
+    """Escapes a benchmark name for Google Benchmark's filter (POSIX extended regex)."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
+def run_benchmarks(binary, name, pattern, reps, out, env):
     cmd = [binary, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={reps}",
            "--benchmark_enable_random_interleaving=true", f"--benchmark_out={out}",
            "--benchmark_out_format=json", "--benchmark_format=console"]
-    print(f"bench_report: {name}: {reps} interleaved repetitions ...", file=sys.stderr, flush=True)
-    start = time.monotonic()
-    r = run(cmd)
-    elapsed = time.monotonic() - start
+    r = run(cmd, env=env)
     if r.returncode != 0:
         sys.stderr.write(r.stdout[-4000:] + r.stderr[-4000:])
         raise SystemExit(f"bench_report: {binary} failed for category {name} (exit {r.returncode})")
     try:
         with open(out) as f:
-            data = json.load(f)
+            return json.load(f)
     except (OSError, ValueError):
+        return None
+
+
+def run_category(binary, name, pattern, reps, json_dir, options=None):
+    options = options or {}
+    out = os.path.join(json_dir, f"bench-{name}.json")
+    env = dict(os.environ)
+    if binary.endswith("weft_executor_bench"):
+        env.pop("OMP_WAIT_POLICY", None)
+    env.update(options.get("env", {}))
+    start = time.monotonic()
+    if options.get("isolate"):
+        listed = run([binary, "--benchmark_list_tests=true", f"--benchmark_filter={pattern}"], env=env)
+        names = [n.strip() for n in listed.stdout.splitlines() if n.strip()]
+        print(f"bench_report: {name}: {len(names)} benchmarks, one process each, {reps} repetitions ...",
+              file=sys.stderr, flush=True)
+        data = None
+        for bench in names:
+            part = run_benchmarks(binary, name, "^" + ere_escape(bench) + "$", reps, out + ".part", env)
+            if part is None:
+                continue
+            if data is None:
+                data = part
+            else:
+                data["benchmarks"] += part.get("benchmarks", [])
+        if os.path.exists(out + ".part"):
+            os.remove(out + ".part")
+        if data is not None:
+            with open(out, "w") as f:
+                json.dump(data, f, indent=1)
+    else:
+        print(f"bench_report: {name}: {reps} interleaved repetitions ...", file=sys.stderr, flush=True)
+        data = run_benchmarks(binary, name, pattern, reps, out, env)
+    elapsed = time.monotonic() - start
+    if data is None:
         # No benchmark of this category was built (its header did not exist).
         print(f"bench_report: {name}: no benchmarks in this build", file=sys.stderr, flush=True)
         return {"benchmarks": []}, elapsed
@@ -391,6 +448,33 @@ WHY = {
             "wait and per notify. If the ratio is above 1.3×, look at the probe and spread columns: the floor row "
             "and the event_count row may have run in different host placements.",
     "notify": "The counted backend saw a futex call during notifies with no waiter: the fast path is broken.",
+    "exec_parked": "A parked round trip is one or two wakes of a halted vCPU (tens of µs). The executor adds about a "
+                   "microsecond to it: the drain_gate CAS, the ready-queue push and the idle_set claim before its "
+                   "FUTEX_WAKE, and on the worker the return from park, the relay check and a scan of the compute "
+                   "slots and the ready queue before the drain. So compare the p50 ratio first: a mean far above it "
+                   "comes from the few dispatches that waited for a scheduler tick (4 ms) because another process "
+                   "held the worker's CPU. That hits the default-spin row hardest: its worker has just spun for its "
+                   "whole budget on that CPU, and this kernel's scheduler (EEVDF) does not let a thread that used "
+                   "more than its share preempt the running task when it wakes; the futex thread never spins.",
+    "exec_warm": "A warm pickup is a chain of cache-line transfers between the two CPUs, each one probe-sized "
+                 "(~60 ns near, 200–500 ns far): the caller builds the process and pushes it on the ready queue, the "
+                 "spinning worker sees the queue change, scans the compute slots, pops, drains, and the on_complete "
+                 "store travels back. Three or more transfers one after another plus the scan: 300 ns needs the "
+                 "near placement. spin_raw (one transfer each way) is the floor to read it against.",
+    "exec_warm_tail": "A p99 above 2× p50 comes from dispatches that met a worker which had just ended its spin "
+                      "(parks_per_dispatch > 0), a host moving a vCPU (probe column), or another process on a CPU.",
+    "exec_parallel_for": "weft's caller cannot take tiles. TBB, OpenMP and the condvar pool run tiles on the calling "
+                         "thread at once, so with 2 tiles of 50 ns they barely involve a second thread, while every "
+                         "weft dispatch crosses to a worker and back (the warm-pickup chain, ~0.7–1 µs at the mid "
+                         "placement) before its first tile runs. With 2 vCPUs the caller then either blocks "
+                         "(weft_executor: the completion pays a wake of the caller, several µs, and when the worker "
+                         "that shares the caller's CPU goes on spinning for its budget after the dispatch, the caller "
+                         "waits for that spin: see its p99) or spins beside a single worker (weft_executor_1w: one "
+                         "CPU of tiles). At ≤ 16 tiles that fixed cost is most of the dispatch; the fastest weft row "
+                         "at each tile count is the one compared.",
+    "exec_idle": "A weft worker spins for exec::tuning::worker_spin_ns after its last work and then parks, so more "
+                 "than 1% of a core over a second means something kept waking the workers: check the first-10-ms "
+                 "and after-100-ms columns.",
 }
 
 
@@ -469,7 +553,244 @@ def targets(sections):
             extra = f"; {fmt(plain.median())} ns per notify vs {fmt(raw.median())} ns for a bare FUTEX_WAKE"
         line(calls == 0, f"a notify with no waiter makes no system call: {calls:g} futex calls per notify "
                          f"(counting backend, every repetition){extra}", "notify")
+    executor_targets(sections, line)
     return lines, missed_reasons
+
+
+# ----------------------------------------------------------------------------------------------
+# Executor (bench/executor/)
+
+
+def by_key(rows):
+    return {(r.peer, r.variant): r for r in rows}
+
+
+def usable(row):
+    return row is not None and not row.errors and row.reps
+
+
+def fmt_latency(row):
+    return f"{fmt(row.median())} / {fmt(row.median('p50_ns'))} / {fmt(row.median('p99_ns'))}"
+
+
+def fmt_vs(row, floor, dom):
+    """'mean / p50' ratios row ÷ floor, matched on placement."""
+    if not usable(row) or not usable(floor):
+        return "—"
+    m = matched(row, floor, dom)
+    p = matched(row, floor, dom, "p50_ns")
+    return f"{fmt_ratio(m[0] / m[1])} / {fmt_ratio(p[0] / p[1])}" + ("" if m[2] == dom else " †")
+
+
+def fmt_counter(row, key, digits=3):
+    v = row.values(key)
+    return fmt(statistics.median(v), digits) if v else "—"
+
+
+def best_weft(rows, variant):
+    """The weft row with the lowest median time per dispatch for `variant`: the measured choice."""
+    candidates = [r for r in rows if r.peer.startswith("weft_") and r.variant == variant and usable(r)]
+    return min(candidates, key=lambda r: r.median()) if candidates else None
+
+
+def executor_targets(sections, line):
+    rows, dom = sections.get("exec_parked_wake", ([], None))
+    by = by_key(rows)
+    for weft in ("weft_executor_spin0", "weft_executor_spin_default"):
+        r, basis = ratio(rows, weft, "futex_raw", "caller_blocks", dom, inverse=False)
+        r50, _ = ratio(rows, weft, "futex_raw", "caller_blocks", dom, key="p50_ns", inverse=False)
+        spins, _ = ratio(rows, weft, "futex_raw", "caller_spins", dom, inverse=False)
+        parks = by.get((weft, "caller_blocks"))
+        parked = "" if not usable(parks) else f"; {fmt_counter(parks, 'parks_per_dispatch')} parks per dispatch"
+        line(None if r is None else r <= 1.3,
+             f"parked wake {weft} ≤ 1.3× the futex ping-pong floor (caller blocks, mean): {fmt_ratio(r)}"
+             + ("" if r is None else f" [{basis}]; p50 ratio {fmt_ratio(r50)}; with the caller spinning "
+                                     f"(one wake) {fmt_ratio(spins)}{parked}"), "exec_parked")
+    rows, dom = sections.get("exec_warm_pickup", ([], None))
+    warm = by_key(rows).get(("weft_executor_spin_default", "cross_cpu"))
+    if not usable(warm):
+        line(None, "warm pickup ≤ 300 ns with p99 ≤ 2× p50")
+    else:
+        p50, p99 = warm.median("p50_ns"), warm.median("p99_ns")
+        floor, _ = ratio(rows, "weft_executor_spin_default", "spin_raw", "cross_cpu", dom, key="p50_ns",
+                         inverse=False)
+        line(p50 <= 300, f"warm pickup weft_executor_spin_default p50 ≤ 300 ns: {fmt(p50)} ns "
+                         f"(p50 {fmt_ratio(floor)} the spinning-thread floor; probe {fmt_probe(warm)} ns)", "exec_warm")
+        line(p99 <= 2 * p50, f"warm pickup p99 ≤ 2× p50: p99 {fmt(p99)} ns = {fmt_ratio(p99 / p50)} p50",
+             "exec_warm_tail")
+    rows, dom = sections.get("parallel_for", ([], None))
+    for tiles in ("tiles:2", "tiles:16"):
+        weft = best_weft(rows, tiles)
+        others = [r for r in rows if r.peer.startswith("weft_") and r.variant == tiles and usable(r) and r is not weft]
+        for peer, goal in (("tbb_simple", 0.8), ("tbb_auto", 0.8), ("openmp_default", 1.0)):
+            if weft is None:
+                line(None, f"parallel-for ({tiles}) ≤ {goal:g}× {peer}")
+                continue
+            r, basis = ratio(rows, weft.peer, peer, tiles, dom, inverse=False)
+            r50, _ = ratio(rows, weft.peer, peer, tiles, dom, key="p50_ns", inverse=False)
+            rest = ""
+            if others:
+                rest += "; other weft rows (mean): " + ", ".join(
+                    f"{o.peer} {fmt_ratio(ratio(rows, o.peer, peer, tiles, dom, inverse=False)[0])}" for o in others)
+            if peer == "openmp_default":
+                passive, _ = ratio(rows, weft.peer, "openmp_passive", tiles, dom, inverse=False)
+                rest += f"; {weft.peer} against openmp_passive {fmt_ratio(passive)}"
+            line(None if r is None else r <= goal,
+                 f"parallel-for {tiles}: {weft.peer} (fastest weft row) ≤ {goal:g}× {peer} per dispatch (mean): "
+                 f"{fmt_ratio(r)}" + ("" if r is None else f" [{basis}]; p50 ratio {fmt_ratio(r50)}") + rest,
+                 "exec_parallel_for")
+    rows, _ = sections.get("idle_cpu", ([], None))
+    for weft in ("weft_executor", "weft_executor_spin0"):
+        row = next((r for r in rows if r.peer == weft and usable(r)), None)
+        if row is None:
+            line(None, f"idle CPU of {weft} ≤ 1% of a core")
+            continue
+        pct = row.values("idle_cpu_pct")
+        line(statistics.median(pct) <= 1.0,
+             f"idle CPU of {weft} over the second after its last dispatch ≤ 1% of a core: "
+             f"{statistics.median(pct):.2f}% (max {max(pct):.2f}% over {len(pct)} repetitions)", "exec_idle")
+
+
+def executor_sections(sections):
+    md = []
+    if "exec_parked_wake" in sections:
+        rows, dom = sections["exec_parked_wake"]
+        by = by_key(rows)
+        md += ["## Executor: parked wake (schedule → drained → caller sees completion)", "",
+               "One dispatch to one worker (CPU 1) that is parked; the caller is on CPU 0. ns per dispatch: mean / "
+               "p50 / p99 (medians over repetitions). *caller_blocks*: the caller sleeps in FUTEX_WAIT until the "
+               "completion, so a round trip is two wakes, the futex ping-pong; *caller_spins*: one wake. Every "
+               "row waits the same gap (spin budget + 100 µs) between dispatches; the weft rows also wait until "
+               "the worker parked (*parks/dispatch* ≥ 1). Ratios are row ÷ futex_raw with the same caller.", ""]
+        body = []
+        for r in rows:
+            floor = by.get(("futex_raw", r.variant))
+            if not usable(r):
+                body.append([r.peer, r.variant, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", ""])
+                continue
+            body.append([r.peer, r.variant, fmt_latency(r), fmt_vs(r, floor, dom),
+                         fmt_counter(r, "parks_per_dispatch"), fmt_probe(r) + " " + fmt_spread(r)])
+        md += table(["row", "caller", "mean / p50 / p99 ns", "vs futex (mean / p50)", "parks/dispatch",
+                     "probe ns, spread"], body) + [""]
+    if "exec_warm_pickup" in sections:
+        rows, dom = sections["exec_warm_pickup"]
+        by = by_key(rows)
+        md += ["## Executor: warm-worker pickup", "",
+               "The same dispatch 2 µs after the previous one, while the worker is still spinning; the caller "
+               "spins. spin_raw is a thread spinning on a flag: the cache-line floor (compare the probe).", ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", "", ""])
+                continue
+            body.append([r.peer, fmt_latency(r), fmt_ratio(r.median("p99_ns") / r.median("p50_ns")),
+                         fmt_vs(r, by.get(("spin_raw", r.variant)), dom), fmt_counter(r, "parks_per_dispatch"),
+                         fmt_probe(r) + " " + fmt_spread(r)])
+        md += table(["row", "mean / p50 / p99 ns", "p99 ÷ p50", "vs spin_raw (mean / p50)", "parks/dispatch",
+                     "probe ns, spread"], body) + [""]
+    if "exec_wake_all" in sections:
+        rows, dom = sections["exec_wake_all"]
+        by = by_key(rows)
+        md += ["## Executor: wake all N parked workers", "",
+               "One dispatch that every one of N parked workers must run (worker i on CPU i); the caller blocks, "
+               "sharing a CPU with worker 0 (caller_cpu:0) or worker N-1. futex_raw: N threads woken by one "
+               "FUTEX_WAKE; condvar_pool: notify_all; weft: a compute process with wake budget N that completes "
+               "once every worker checked in (keep_active until then). weft's wake(N) posts the workers one by "
+               "one, worker 0 first: with caller_cpu:0 that worker can preempt the caller before the other posts, "
+               "then spin (keep_active) for the others, so nothing posts them until a scheduler tick (4 ms) "
+               "preempts it. futex_raw and condvar_pool wake everyone with one system call. With the default "
+               "spin, the worker that shares the caller's CPU also spins for its budget after the dispatch, and "
+               "the caller's own wake waits for that spin.", ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, r.variant, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", ""])
+                continue
+            body.append([r.peer, r.variant, fmt_latency(r), fmt_vs(r, by.get(("futex_raw", r.variant)), dom),
+                         fmt_counter(r, "parks_per_dispatch"), fmt_probe(r) + " " + fmt_spread(r)])
+        md += table(["row", "variant", "mean / p50 / p99 ns", "vs futex (mean / p50)", "parks/dispatch",
+                     "probe ns, spread"], body) + [""]
+    if "exec_sequential" in sections:
+        rows, dom = sections["exec_sequential"]
+        by = by_key(rows)
+        variants = sorted({r.variant for r in rows})
+        md += ["## Executor: sequential process throughput", "",
+               "256 small units (one ~50 ns tile each) per iteration. *chain*: each unit depends on the previous one "
+               "(weft: process dependents; TBB: a flow graph of continue_nodes); *batch*: 256 independent units "
+               "(weft: 256 schedules; TBB: task_group::run). ns per unit (Munits/s); ratios are row ÷ tbb.", ""]
+        header = ["row"]
+        for v in variants:
+            header += [f"{v} ns/unit (Munits/s)", f"{v} vs tbb", f"{v} spread"]
+        body = []
+        for peer in dict.fromkeys(r.peer for r in rows):
+            cells = [peer]
+            for v in variants:
+                r = by.get((peer, v))
+                if not usable(r):
+                    cells += ["FAILED" if r is not None and r.errors else "—", "", ""]
+                    continue
+                tbb = by.get(("tbb", v))
+                vs = "—"
+                if usable(tbb):
+                    m = matched(r, tbb, dom)
+                    vs = fmt_ratio(m[0] / m[1]) + ("" if m[2] == dom else " †")
+                cells += [f"{fmt(r.median())} ({1000 / r.median():.2f})", vs, fmt_spread(r)]
+            body.append(cells)
+        md += table(header, body) + [""]
+    if "parallel_for" in sections:
+        rows, dom = sections["parallel_for"]
+        by = by_key(rows)
+        md += ["## Executor: parallel-for of tiny tiles", "",
+               "One dispatch = K tiles of ~50 ns (serial_loop shows it) across all of a peer's threads, done and "
+               "seen by the caller; every tile is checked to run exactly once per dispatch. ns per dispatch: mean / "
+               "p50 / p99. *CPU ns/dispatch* is the whole process's CPU time per dispatch (spinning included). "
+               "TBB, OpenMP and condvar_pool run tiles on the caller too; weft's caller only waits (weft_executor: "
+               "one worker per core, the caller blocked in FUTEX_WAIT; weft_executor_1w: one worker on CPU 1, the "
+               "caller spinning on CPU 0). openmp_passive ran in a process of its own with OMP_WAIT_POLICY=passive.",
+               ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, r.variant.split(":")[-1], "FAILED: " + (r.errors[0] if r.errors else "no data"),
+                             "", "", "", ""])
+                continue
+            body.append([r.peer, r.variant.split(":")[-1], fmt_latency(r),
+                         fmt_vs(r, by.get(("serial_loop", r.variant)), dom), fmt_counter(r, "process_cpu_ns_per_op"),
+                         fmt_counter(r, "threads"), fmt_probe(r) + " " + fmt_spread(r)])
+        body.sort(key=lambda c: (int(c[1]) if c[1].isdigit() else 0))
+        md += table(["row", "tiles", "mean / p50 / p99 ns", "vs serial (mean / p50)", "CPU ns/dispatch", "threads",
+                     "probe ns, spread"], body) + [""]
+        peers = [p for p in ("serial_loop", "condvar_pool", "tbb_simple", "tbb_auto", "openmp_default",
+                             "openmp_passive") if any(r.peer == p for r in rows)]
+        md += [f"### Per-dispatch ratios, weft row ÷ peer (mean; < 1: weft is faster; placement {dom})", ""]
+        body = []
+        for weft in [w for w in WEFT_EXEC if any(r.peer == w for r in rows)]:
+            for v in ("tiles:2", "tiles:16", "tiles:256"):
+                cells = [weft, v.split(":")[-1]]
+                for p in peers:
+                    r, basis = ratio(rows, weft, p, v, dom, inverse=False)
+                    cells.append("—" if r is None else fmt_ratio(r) + ("" if basis == dom else " †"))
+                body.append(cells)
+        md += table(["weft row", "tiles"] + peers, body) + [""]
+    if "idle_cpu" in sections:
+        rows, _ = sections["idle_cpu"]
+        md += ["## Executor: CPU burned while idle", "",
+               "After a burst of 500 parallel-for dispatches (16 tiles), the caller sleeps one second; this is the "
+               "CPU time the whole process used in that second, in % of one core (median over repetitions, each "
+               "row alone in its own process), split into the first 10 ms, the next 90 ms and the rest.", ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", "", ""])
+                continue
+            pct = r.values("idle_cpu_pct")
+            body.append([r.peer, f"{statistics.median(pct):.2f}% (max {max(pct):.2f}%)",
+                         f"{statistics.median(r.values('idle_cpu_pct_0_10ms')):.1f}%",
+                         f"{statistics.median(r.values('idle_cpu_pct_10_100ms')):.1f}%",
+                         f"{statistics.median(r.values('idle_cpu_pct_after_100ms')):.2f}%", str(len(pct))])
+        md += table(["row", "1 s after the last dispatch", "first 10 ms", "10–100 ms", "after 100 ms",
+                     "repetitions"], body) + [""]
+    return md
 
 
 # ----------------------------------------------------------------------------------------------
@@ -480,25 +801,35 @@ def main():
     ap.add_argument("--build", default="build/default", help="CMake build directory holding bench/weft_bench")
     ap.add_argument("--out", default="bench/RESULTS.md")
     ap.add_argument("--repetitions", type=int, default=0, help="override every category's repetition count")
-    ap.add_argument("--only", default="", help="comma-separated categories to run (mpsc,mailbox,wake,notify)")
+    ap.add_argument("--only", default="", help="comma-separated categories or groups to run: mpsc, mailbox, wake, "
+                    "notify, exec_wake, exec_sequential, parallel_for, parallel_for_passive, idle_cpu, "
+                    "idle_cpu_passive; the group 'executor' is all of the exec/parallel_for/idle_cpu ones")
     ap.add_argument("--from-json", default="", help="re-render from the JSON files of an earlier run in this dir")
     args = ap.parse_args()
 
-    binary = os.path.join(args.build, "bench", "weft_bench")
     json_dir = args.from_json or os.path.join(args.build, "bench")
-    if not args.from_json and not os.access(binary, os.X_OK):
-        raise SystemExit(f"bench_report: {binary} not found; build it first (make build, or "
-                         f"cmake --build {args.build} --target weft_bench)")
+    only = {c for c in args.only.split(",") if c}
+    known = {c[0] for c in CATEGORIES} | {category_options(c)[1].get("group") for c in CATEGORIES} - {None}
+    if only - known:
+        raise SystemExit(f"bench_report: unknown --only {', '.join(sorted(only - known))}; "
+                         f"choose from {', '.join(sorted(known))}")
+    selected = [c for c in CATEGORIES
+                if not only or c[0] in only or category_options(c)[1].get("group") in only]
+    for target in sorted({category_options(c)[0] for c in selected}):
+        binary = os.path.join(args.build, "bench", target)
+        if not args.from_json and not os.access(binary, os.X_OK):
+            raise SystemExit(f"bench_report: {binary} not found; build it first (make build, or "
+                             f"cmake --build {args.build} --target {target})")
 
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
     total_start = time.monotonic()
     results = {}
     times = {}
-    only = {c for c in args.only.split(",") if c}
-    for name, pattern, reps in CATEGORIES:
-        if only and name not in only:
-            continue
+    for category in selected:
+        name, pattern, reps = category[:3]
+        target, options = category_options(category)
+        binary = os.path.join(args.build, "bench", target)
         if args.from_json:
             path = os.path.join(json_dir, f"bench-{name}.json")
             try:
@@ -507,7 +838,7 @@ def main():
             except (OSError, ValueError):
                 pass
             continue
-        results[name], times[name] = run_category(binary, name, pattern, args.repetitions or reps, json_dir)
+        results[name], times[name] = run_category(binary, name, pattern, args.repetitions or reps, json_dir, options)
     total = time.monotonic() - total_start
     load_after = os.getloadavg()
 
@@ -521,6 +852,8 @@ def main():
         for row in rows.values():
             families.setdefault(row.family, []).append(row)
         for family, frows in families.items():
+            # A family may come from several categories (parallel_for and its OpenMP-passive process).
+            frows = sections.get(family, ([], None))[0] + frows
             frows.sort(key=row_key)
             sections[family] = (frows, dominant_placement(frows))
 
@@ -555,9 +888,13 @@ def main():
     verified = sum(x for rows, _ in sections.values() for r in rows for x in r.values("verified_items"))
     round_trips = sum(x for rows, _ in sections.values() for r in rows
                       if r.family == "wake_round_trip" for x in r.values("samples"))
+    dispatches = sum(x for rows, _ in sections.values() for r in rows
+                     if r.family.startswith("exec_") or r.family == "parallel_for" for x in r.values("samples"))
+    exec_check = (f", and {dispatches:,.0f} timed executor-row dispatches each completed with every tile run "
+                  "exactly once (chains in order)" if dispatches else "")
     md += [f"Checks: {verified:,.0f} jobs and messages were handed over and each one verified to arrive exactly "
            f"once (in order where the structure promises it), and {round_trips:,.0f} timed wake round trips each "
-           f"returned their own request number; {len(errors)} repetition(s) failed a check.", ""]
+           f"returned their own request number{exec_check}; {len(errors)} repetition(s) failed a check.", ""]
     if errors:
         md += ["## FAILED repetitions", ""] + [f"- `{n}`: {e}" for n, e in errors] + [""]
 
@@ -654,6 +991,8 @@ def main():
                          fmt_ratio(r.median() / raw.median()) if raw and raw.reps and r.reps else "—",
                          f"{max(calls):g}" if counted and calls else "not counted", fmt_spread(r)])
         md += table(["call", "ns/op", "vs a bare FUTEX_WAKE", "futex calls/op", "spread"], body) + [""]
+
+    md += executor_sections(sections)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:

@@ -17,35 +17,49 @@
 //     the ready list (schedule() returned true to someone);
 //   - at most one drainer: schedule() returns true only from IDLE, and only
 //     the owner of a QUEUED or DRAINING gate leaves that state;
+//   - hand-over is the last touch: a finish_drain() that returns false does
+//     nothing after the atomic step that made the gate IDLE, and a schedule()
+//     that returns false does nothing after the atomic step that recorded its
+//     work. So the moment a gate is IDLE, the next owner may complete the
+//     process and free it (memory included) without waiting for anyone.
 //   - visibility: everything a producer wrote before schedule() happens-before
 //     the drain that handles it; everything a drain wrote happens-before the
 //     next drain, on whatever thread.
 //
-// States (one 32-bit word) and who moves them:
+// One 32-bit word, changed only by read-modify-writes:
 //
-//   IDLE --schedule() wins CAS--> QUEUED --begin_drain()--> DRAINING
-//     ^                                                         |
-//     +---------------- finish_drain() returns false -----------+
-//   DRAINING --finish_drain() sees needs_drain, re-claims--> DRAINING
+//   [31 ......... 3][ 2 ][1 0]
+//    unused          NEED state: IDLE 0, QUEUED 1, DRAINING 2
 //
-// `needs_drain` (a second word) is set by every schedule() and cleared by the
-// drainer before it looks at the inbox.
+//   IDLE --schedule() wins--> QUEUED --begin_drain()--> DRAINING
+//     ^                                                     |
+//     +------- finish_drain(): NEED clear, CAS to IDLE -----+
+//   DRAINING + NEED --finish_drain(): clear NEED--> DRAINING (drain again)
 //
-// Memory orders (the Dekker pair this primitive exists for):
-//   schedule():      needs_drain.exchange(1, seq_cst)  ->  state.load(seq_cst)
-//   finish_drain():  state.store(IDLE, seq_cst)        ->  needs_drain.load(seq_cst)
-// This is store-buffering: with both pairs seq_cst, at least one side sees the
-// other's store, so either the producer sees IDLE and enqueues, or the drainer
-// sees needs_drain and drains again. With either side weakened to
-// release/acquire both may read the old value and the schedule is lost (the
-// negative controls in verification/relacy/drain_gate_suite.cpp show Relacy
-// finding exactly that). needs_drain is set with an RMW rather than a store so
-// that producers' publications form one release sequence: the drainer's
-// acquire exchange then synchronizes with every producer whose flag it clears,
-// not only the last one.
+// NEED is set by every schedule() and cleared by the owner before it looks at
+// the inbox (begin_drain, or finish_drain deciding to drain again).
 //
-// Progress: schedule() is lock-free (its CAS retries only while another
-// producer changes the state); begin_drain() and finish_drain() are wait-free.
+// Why one word, and no seq_cst. The obvious two-word form (producer: store
+// needs_drain, then load state; drainer: store IDLE, then load needs_drain) is
+// a Dekker pair and needs all four accesses seq_cst — and, worse, its drainer
+// still reads the gate *after* publishing IDLE, and its producer still reads
+// the state after publishing its work: by then another worker may have drained,
+// completed and freed the process (weft's executor tests caught exactly this
+// use-after-free under TSAN). Here every decision is one RMW on one word, so
+// the word's modification order decides each race by itself:
+//   - schedule() and finish_drain() cannot both miss each other: whichever RMW
+//     comes second in the word's order sees the other's effect (NEED set, or
+//     the state IDLE);
+//   - the orders only carry data: schedule()'s RMW is acq_rel — release
+//     publishes the producer's work to the owner that clears NEED (acquire),
+//     acquire lets the producer that wins IDLE -> QUEUED inherit the previous
+//     drain's writes (released by finish_drain's IDLE step) and pass them on
+//     through the ready list; begin_drain() and a re-drain's NEED clear are
+//     acquire; the IDLE step is release. Every write to the word is an RMW,
+//     so each acquire synchronizes with every earlier release in the chain.
+//
+// Progress: every call is a CAS loop that retries only when another thread
+// changed the word (lock-free); no call blocks.
 // Thread safety: schedule() from any thread; begin_drain() and finish_drain()
 // only by the current owner (the thread that dequeued the process).
 #pragma once
@@ -60,13 +74,13 @@ namespace weft {
 
 // The argued orders and steps of drain_gate, for negative controls.
 enum class drain_gate_site {
-  schedule_publish,  // needs_drain.exchange(1) in schedule(): seq_cst (Dekker store)
-  schedule_check,    // state.load() in schedule(): seq_cst (Dekker load)
-  drain_claim,       // needs_drain.exchange(0) before draining: acquire
-  finish_publish,    // state.store(IDLE) in finish_drain(): seq_cst (Dekker store)
-  finish_check,      // needs_drain.load() in finish_drain(): seq_cst (Dekker load)
-  finish_recheck,    // finish_drain() looks at needs_drain at all
-  reclaim,           // the IDLE -> DRAINING CAS of a re-drain: acquire
+  schedule_publish,  // schedule()'s CAS: acq_rel (release: the producer's work)
+  schedule_rmw,      // schedule() updates in one CAS (split_rmw: a load, then a store)
+  drain_claim,       // begin_drain()'s CAS: acquire
+  finish_publish,    // finish_drain()'s CAS to IDLE: release
+  finish_recheck,    // finish_drain() looks at NEED before going IDLE
+  reclaim,           // finish_drain()'s NEED clear (drain again): acquire
+  last_touch,        // nothing after the IDLE step (drop: a trailing read, the two-word form's use-after-free)
 };
 
 template <class S = sync::os, class P = verified>
@@ -75,68 +89,76 @@ class drain_gate {
   enum state_value : std::uint32_t { idle = 0, queued = 1, draining = 2 };
   using site = drain_gate_site;
 
-  drain_gate() : state_(idle), needs_drain_(0) {}
+  drain_gate() : word_(idle) {}
   drain_gate(const drain_gate&) = delete;
   drain_gate& operator=(const drain_gate&) = delete;
 
   // Any thread, after publishing work. True: the caller must enqueue the
   // process (the gate moved IDLE -> QUEUED and nobody else was told to).
+  // False: the owner will see the work; the caller must not touch the gate
+  // again for this schedule.
   bool schedule() {
-    needs_drain_.exchange(1, P::order(site::schedule_publish, std::memory_order_seq_cst));
-    std::uint32_t observed = state_.load(P::order(site::schedule_check, std::memory_order_seq_cst));
-    while (observed == idle) {
-      // acquire: the previous drain's writes (released by its IDLE store) must
-      // be visible to whoever drains next; we hand the process to them.
-      if (state_.compare_exchange_weak(observed, queued, std::memory_order_acquire, std::memory_order_relaxed)) {
-        return true;
+    std::uint32_t observed = word_.load(std::memory_order_relaxed);
+    for (;;) {
+      const bool claims = state_of(observed) == idle;
+      const std::uint32_t desired = claims ? (queued | need_bit) : (observed | need_bit);
+      if (!P::keep(site::schedule_rmw)) {  // negative control only: "a store will do"
+        word_.store(desired, std::memory_order_release);
+        return claims;
+      }
+      if (word_.compare_exchange_weak(observed, desired,
+                                      P::order(site::schedule_publish, std::memory_order_acq_rel),
+                                      std::memory_order_relaxed)) {
+        return claims;
       }
     }
-    return false;  // QUEUED or DRAINING: the owner will see needs_drain
   }
 
-  // Owner only: the process was dequeued (QUEUED -> DRAINING). Call before
+  // Owner only: the process was dequeued (QUEUED -> DRAINING; a compute
+  // placement may also call it while DRAINING). Clears NEED; call before
   // looking at the inbox.
   void begin_drain() {
-    // relaxed: schedule() treats QUEUED and DRAINING alike, and the owner is
-    // the only writer while the gate is not IDLE.
-    state_.store(draining, std::memory_order_relaxed);
-    claim();
+    std::uint32_t observed = word_.load(std::memory_order_relaxed);
+    while (!word_.compare_exchange_weak(observed, draining, P::order(site::drain_claim, std::memory_order_acquire),
+                                        std::memory_order_relaxed)) {
+    }
   }
 
-  // Owner only, after draining. True: work arrived meanwhile and the caller
-  // still owns the gate; drain again. False: the gate is IDLE, or a producer
-  // has already re-queued it; the caller must not touch the process's inbox.
+  // Owner only, after draining. True: work arrived meanwhile, NEED is
+  // cleared and the caller still owns the gate; drain again. False: the gate
+  // is IDLE and the caller no longer owns the process — it must not touch it
+  // (or the gate) again.
   bool finish_drain() {
-    state_.store(idle, P::order(site::finish_publish, std::memory_order_seq_cst));
-    if (!P::keep(site::finish_recheck)) return false;
-    if (needs_drain_.load(P::order(site::finish_check, std::memory_order_seq_cst)) == 0) return false;
-    std::uint32_t expected = idle;
-    // acquire: between our IDLE store and this CAS a producer may have queued
-    // the process and another worker drained it and stored IDLE again; we then
-    // re-claim after that drain and must see its writes (Relacy's 2-worker
-    // model reports a data race with relaxed here). A failure means a producer
-    // won the IDLE -> QUEUED race and will enqueue.
-    if (!state_.compare_exchange_strong(expected, draining, P::order(site::reclaim, std::memory_order_acquire),
+    std::uint32_t observed = word_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (P::keep(site::finish_recheck) && (observed & need_bit) != 0) {
+        if (word_.compare_exchange_weak(observed, draining, P::order(site::reclaim, std::memory_order_acquire),
                                         std::memory_order_relaxed)) {
-      return false;
+          return true;
+        }
+        continue;
+      }
+      if (word_.compare_exchange_weak(observed, idle, P::order(site::finish_publish, std::memory_order_release),
+                                      std::memory_order_relaxed)) {
+        if (!P::keep(site::last_touch)) {
+          // negative control only: the two-word form's trailing read
+          static_cast<void>(word_.load(std::memory_order_relaxed));
+        }
+        return false;
+      }
     }
-    claim();
-    return true;
   }
 
   // A snapshot for diagnostics and tests; stale as soon as it returns.
-  state_value state_relaxed() const { return static_cast<state_value>(state_.load(std::memory_order_relaxed)); }
-  bool needs_drain_relaxed() const { return needs_drain_.load(std::memory_order_relaxed) != 0; }
+  state_value state_relaxed() const { return state_of(word_.load(std::memory_order_relaxed)); }
+  bool needs_drain_relaxed() const { return (word_.load(std::memory_order_relaxed) & need_bit) != 0; }
 
  private:
-  void claim() {
-    // acquire: pairs with the producers' release sequence on needs_drain, so
-    // the work they published before schedule() is visible to this drain.
-    needs_drain_.exchange(0, P::order(site::drain_claim, std::memory_order_acquire));
-  }
+  static constexpr std::uint32_t need_bit = 4;
+  static constexpr std::uint32_t state_mask = 3;
+  static constexpr state_value state_of(std::uint32_t word) { return static_cast<state_value>(word & state_mask); }
 
-  typename S::template atomic<std::uint32_t> state_;
-  typename S::template atomic<std::uint32_t> needs_drain_;
+  typename S::template atomic<std::uint32_t> word_;
 };
 
 }  // namespace weft
