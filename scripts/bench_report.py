@@ -695,12 +695,13 @@ def executor_sections(sections):
                "One dispatch that every one of N parked workers must run (worker i on CPU i); the caller blocks, "
                "sharing a CPU with worker 0 (caller_cpu:0) or worker N-1. futex_raw: N threads woken by one "
                "FUTEX_WAKE; condvar_pool: notify_all; weft: a compute process with wake budget N that completes "
-               "once every worker checked in (keep_active until then). weft's wake(N) posts the workers one by "
-               "one, worker 0 first: with caller_cpu:0 that worker can preempt the caller before the other posts, "
-               "then spin (keep_active) for the others, so nothing posts them until a scheduler tick (4 ms) "
-               "preempts it. futex_raw and condvar_pool wake everyone with one system call. With the default "
-               "spin, the worker that shares the caller's CPU also spins for its budget after the dispatch, and "
-               "the caller's own wake waits for that spin.", ""]
+               "once every worker checked in (keep_active until then). weft's wake(N) posts one worker itself and "
+               "leaves the rest as relay credit that the woken worker passes on (exec::tuning::wake_direct_max = 1: "
+               "with two direct posts the first wakee could preempt the caller on its CPU before the second post "
+               "and, busy in keep_active, leave the other asleep until a 4 ms scheduler tick). So a weft wake-all "
+               "is two wake hops in a row, where futex_raw and condvar_pool wake everyone with one system call. "
+               "With the default spin, the worker that shares the caller's CPU also spins for its budget after "
+               "the dispatch, and the caller's own wake waits for that spin.", ""]
         body = []
         for r in rows:
             if not usable(r):

@@ -18,10 +18,17 @@ namespace weft::exec::tuning {
 inline constexpr std::uint32_t compute_slot_count = 16;
 
 // How long an idle worker keeps looking for work before it parks, in ns.
-// Parking here costs ~25 µs to undo (an idle vCPU halts; see the parked-wake
-// row of bench/RESULTS.md) while a spinning worker picks up new work in a few
-// hundred ns. A spin that finds nothing costs its length in CPU once per idle
-// episode, then nothing: the idle-CPU row measures it.
+// Parking here costs ~10-20 µs per wake to undo (bench/RESULTS.md, parked
+// wake: futex ping-pong floor 19.2 µs p50 round trip, weft spin 0 at 1.04x),
+// while a worker still spinning picks up a new dispatch in 766 ns p50 (warm
+// pickup). A spin that finds nothing costs its length in CPU once per idle
+// episode, then nothing: 0.02% of a core over the second after the last
+// dispatch (idle CPU row; spin 0: 0.02%, libgomp's default policy 0.33%).
+// The price: a blocked caller that shares a CPU with a worker waits for that
+// worker's spin (wake-all with the default spin: 71 µs p50 vs 20 µs at spin 0),
+// and the default-spin parked wake measured 0.98x-2.0x the futex floor at p50
+// across three runs. 50 µs is the anchor-style "bridge the gap between
+// dispatches" choice; a sweep (10-100 µs) on quiet machines is still owed.
 inline constexpr std::int64_t worker_spin_ns = 50'000;
 
 // A budget-1 process that keeps reporting work is drained this many times in
