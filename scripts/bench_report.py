@@ -33,6 +33,8 @@ import time
 # About 50 s for weft_bench and 60 s for weft_executor_bench on 2 quiet vCPUs, a few minutes on busy ones.
 EXECUTOR = {"binary": "weft_executor_bench", "group": "executor"}
 PASSIVE = {"OMP_WAIT_POLICY": "passive"}
+# The proactor against raw liburing, pread, timerfd and eventfd+epoll (bench/proactor/): about 40 s on 2 quiet vCPUs.
+PROACTOR = {"binary": "weft_proactor_bench", "group": "proactor"}
 CATEGORIES = [
     ("mpsc", r"^mpsc_", 21),
     ("mailbox", r"^mailbox/", 21),
@@ -44,9 +46,14 @@ CATEGORIES = [
     ("parallel_for_passive", r"^parallel_for/openmp", 5, dict(EXECUTOR, env=PASSIVE)),
     ("idle_cpu", r"^idle_cpu/", 3, dict(EXECUTOR, isolate=True)),
     ("idle_cpu_passive", r"^idle_cpu/openmp", 3, dict(EXECUTOR, isolate=True, env=PASSIVE)),
+    ("io_nop", r"^io_nop/", 9, PROACTOR),
+    ("io_read", r"^io_read4k/", 9, PROACTOR),
+    ("io_wake", r"^io_wake/", 9, PROACTOR),
+    ("io_timer", r"^io_timer/", 5, PROACTOR),
 ]
 
-PACKAGES = ["libbenchmark-dev", "libboost-dev", "libconcurrentqueue-dev", "libtbb-dev", "libgomp1", "g++", "cmake",
+PACKAGES = ["libbenchmark-dev", "libboost-dev", "libconcurrentqueue-dev", "libtbb-dev", "libgomp1", "liburing-dev", "g++",
+            "cmake",
             "ninja-build"]
 
 # Placement classes from the probe (cache-line round trip CPU0<->CPU1, ns).
@@ -70,6 +77,11 @@ ROW_ORDER = WEFT_HANDOFF + PEER_HANDOFF + [
 WEFT_EXEC = ["weft_executor", "weft_executor_1w", "weft_executor_spin0", "weft_executor_spin_default"]
 ROW_ORDER += ["spin_raw", "serial_call", "serial_loop", "condvar_pool", "tbb", "tbb_simple", "tbb_auto",
               "openmp_default", "openmp_passive"] + WEFT_EXEC
+# Proactor rows (bench/proactor/): the peers and floors first, then the weft rows.
+WEFT_IO = ["weft_uring", "weft_uring_no_nowait", "weft_epoll", "weft_uring_nop", "weft_epoll_nop", "weft_uring_event",
+           "weft_epoll_event"]
+ROW_ORDER += ["pread", "liburing", "eventfd_epoll", "eventfd_uring_poll", "clock_nanosleep", "timerfd_epoll",
+              "liburing_timeout"] + WEFT_IO
 
 
 def row_key(row):
@@ -472,6 +484,19 @@ WHY = {
                          "waits for that spin: see its p99) or spins beside a single worker (weft_executor_1w: one "
                          "CPU of tiles). At ≤ 16 tiles that fixed cost is most of the dispatch; the fastest weft row "
                          "at each tile count is the one compared.",
+    "io_nop": "A weft NOP does more than a raw one around the same ring: submit() validates the op, takes "
+              "ownership (a CAS on its in-flight word) and pushes it on the lock-free submission list; poll() "
+              "checks its caller, flushes that list, fills the SQE, submits, reaps the CQE, maps it back to the op "
+              "and calls its callback. The raw loop only fills an SQE and reaps. At batch 1 both rows make one "
+              "io_uring_enter per NOP, so the gap is weft's per-op work plus any other system call its poll makes "
+              "(strace -c shows them); at batch 32 that one system call is shared by 32 NOPs, the per-op work is "
+              "what remains, and the ratio falls.",
+    "io_read": "A read whose page is cached costs a copy of 4 KiB plus the path to it. pread is one system call per "
+               "read; io_uring adds an SQE, a CQE and task work per read but shares one io_uring_enter among the "
+               "reads in flight. weft with nowait_reads does the pread itself (preadv2 RWF_NOWAIT, inline), so at "
+               "best it matches pread plus its own per-op work (submit, lists, callback) and whatever system calls "
+               "its poll adds; with nowait_reads masked it pays the io_uring path plus that work. At qd:32 liburing "
+               "shares each system call among up to 32 reads, which inline reads, one system call each, cannot.",
     "exec_idle": "A weft worker spins for exec::tuning::worker_spin_ns after its last work and then parks, so more "
                  "than 1% of a core over a second means something kept waking the workers: check the first-10-ms "
                  "and after-100-ms columns.",
@@ -554,6 +579,7 @@ def targets(sections):
         line(calls == 0, f"a notify with no waiter makes no system call: {calls:g} futex calls per notify "
                          f"(counting backend, every repetition){extra}", "notify")
     executor_targets(sections, line)
+    proactor_targets(sections, line)
     return lines, missed_reasons
 
 
@@ -795,6 +821,161 @@ def executor_sections(sections):
 
 
 # ----------------------------------------------------------------------------------------------
+# Proactor (bench/proactor/)
+
+IO_CAPABILITIES = ["kernel_ring", "single_issuer", "defer_taskrun", "kernel_file_io", "kernel_links", "nowait_reads",
+                   "multishot_poll"]
+
+
+def fmt_capabilities(row):
+    v = row.values("capabilities")
+    if not v:
+        return "—"
+    bits = int(statistics.median(v))
+    return ", ".join(name for i, name in enumerate(IO_CAPABILITIES) if bits & (1 << i)) or "none"
+
+
+def fmt_failed(row):
+    return "FAILED: " + row.errors[0] if row is not None and row.errors else "—"
+
+
+def fmt_vs_keys(row, floor, dom, keys):
+    """'a / b' ratios row ÷ floor for each counter in keys, matched on placement (< 1: row is lower)."""
+    if not usable(row) or not usable(floor):
+        return "—"
+    parts, basis = [], dom
+    for key in keys:
+        a, b, basis = matched(row, floor, dom, key)
+        parts.append("—" if a is None or not b else fmt_ratio(a / b))
+    return " / ".join(parts) + ("" if basis == dom else " †")
+
+
+def proactor_targets(sections, line):
+    rows, dom = sections.get("io_nop", ([], None))
+    for v in ("batch:1", "batch:32"):
+        r, basis = ratio(rows, "weft_uring", "liburing", v, dom)
+        epoll, _ = ratio(rows, "weft_epoll", "liburing", v, dom)
+        line(None if r is None else r >= 0.9,
+             f"NOP submit→complete throughput weft_uring ≥ 0.9× raw liburing ({v}): {fmt_ratio(r)}"
+             + ("" if r is None else f" [{basis}]; weft_epoll {fmt_ratio(epoll)}"), "io_nop")
+    rows, dom = sections.get("io_read4k", ([], None))
+    by = by_key(rows)
+    for v in ("qd:1", "qd:32"):
+        peers = [p for p in ("pread", "liburing") if usable(by.get((p, v)))]
+        if not usable(by.get(("weft_uring", v))) or not peers:
+            line(None, f"4 KiB page-cached reads weft_uring ≥ 1.0× the better of pread and liburing ({v})")
+            continue
+        best = min(peers, key=lambda p: by[(p, v)].median())
+        r, basis = ratio(rows, "weft_uring", best, v, dom)
+        rest = "".join(f"; against {p}: {fmt_ratio(ratio(rows, 'weft_uring', p, v, dom)[0])}"
+                       for p in peers if p != best)
+        masked, _ = ratio(rows, "weft_uring_no_nowait", "liburing", v, dom)
+        if masked is not None:
+            rest += f"; weft_uring_no_nowait against liburing: {fmt_ratio(masked)}"
+        line(r >= 1.0, f"4 KiB page-cached reads weft_uring ≥ 1.0× the better of pread and liburing ({v}): "
+                       f"{fmt_ratio(r)} against {best} [{basis}]{rest}", "io_read")
+
+
+def proactor_sections(sections):
+    md = []
+    if "io_nop" in sections:
+        rows, dom = sections["io_nop"]
+        by = by_key(rows)
+        variants = ("batch:1", "batch:32")
+        md += ["## Proactor: NOP submit → complete throughput", "",
+               "One thread (CPU 0) submits a batch of NOPs and polls until every completion is back; ns per NOP "
+               "(Mops/s), median over repetitions. liburing: get_sqe + prep_nop per NOP, submit_and_wait(batch), "
+               "for_each_cqe + cq_advance, on a SINGLE_ISSUER | DEFER_TASKRUN ring. weft: proactor::submit (one "
+               "op, or a span of 32) then poll() until every callback ran. *vs liburing* is the throughput ratio "
+               "(liburing ns ÷ row ns; > 1: the row is faster).", ""]
+        header = ["row"]
+        for v in variants:
+            header += [f"{v} ns/op (Mops/s)", f"{v} vs liburing", f"{v} spread"]
+        body = []
+        for peer in dict.fromkeys(r.peer for r in rows):
+            cells = [peer]
+            for v in variants:
+                r = by.get((peer, v))
+                if not usable(r):
+                    cells += [fmt_failed(r), "", ""]
+                    continue
+                x, basis = ratio(rows, peer, "liburing", v, dom)
+                cells += [f"{fmt(r.median())} ({1000 / r.median():.2f})",
+                          "—" if x is None else fmt_ratio(x) + ("" if basis == dom else " †"), fmt_spread(r)]
+            body.append(cells)
+        md += table(header, body) + [""]
+    if "io_read4k" in sections:
+        rows, dom = sections["io_read4k"]
+        by = by_key(rows)
+        md += ["## Proactor: 4 KiB reads from the page cache", "",
+               "A 64 MiB file read once beforehand (and again before every repetition), random aligned 4 KiB "
+               "offsets from one fixed-seed sequence (the same blocks for every row), every block's stamp checked; "
+               "one thread on CPU 0. ns per read and thousands of reads per second (median over repetitions). "
+               "pread: a pread loop (no queue, so qd:1 and qd:32 are the same loop, measured twice). liburing: qd "
+               "reads kept in flight, submit_and_wait(1), each CQE's slot refilled. weft: qd file_read_ops in "
+               "flight, each callback resubmits its op; weft_uring_no_nowait masks nowait_reads (every read an "
+               "io_uring READ). Ratios are throughput ratios (peer ns ÷ row ns; > 1: the row is faster).", ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, r.variant.split(":")[-1], fmt_failed(r), "", "", "", "", ""])
+                continue
+            cells = [r.peer, r.variant.split(":")[-1], fmt(r.median()), f"{1e6 / r.median():,.0f}"]
+            for peer in ("pread", "liburing"):
+                x, basis = ratio(rows, r.peer, peer, r.variant, dom)
+                cells.append("—" if x is None else fmt_ratio(x) + ("" if basis == dom else " †"))
+            cells += [fmt_spread(r), fmt_capabilities(r)]
+            body.append(cells)
+        body.sort(key=lambda c: int(c[1]) if c[1].isdigit() else 0)
+        md += table(["row", "qd", "ns/read", "Kreads/s", "vs pread", "vs liburing", "spread", "capabilities"],
+                    body) + [""]
+    if "io_wake" in sections:
+        rows, dom = sections["io_wake"]
+        by = by_key(rows)
+        md += ["## Proactor: cross-thread submit latency (poll thread blocked, no timeout)", "",
+               "A producer on CPU 1 makes one call while the poll thread (CPU 0) is blocked in the kernel with no "
+               "timeout (100 µs after the poll thread armed, so it is asleep); the sample runs from just before "
+               "the call to the moment the poll thread sees it (weft: in the callback). ns: mean / p50 / p99, "
+               "medians over repetitions. eventfd_epoll (write → epoll_wait) is the floor; eventfd_uring_poll is "
+               "the same wake through a POLL_ADD on an io_uring. *_nop rows: the producer calls submit(nop); "
+               "*_event rows: event::set() with an event_wait_op in flight. Ratios are row ÷ floor (< 1: faster).",
+               ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, fmt_failed(r), "", "", ""])
+                continue
+            body.append([r.peer, fmt_latency(r),
+                         fmt_vs_keys(r, by.get(("eventfd_epoll", r.variant)), dom, ("value", "p50_ns", "p99_ns")),
+                         fmt_vs_keys(r, by.get(("eventfd_uring_poll", r.variant)), dom, ("value", "p50_ns", "p99_ns")),
+                         fmt_probe(r) + " " + fmt_spread(r)])
+        md += table(["row", "mean / p50 / p99 ns", "vs eventfd_epoll (mean / p50 / p99)",
+                     "vs eventfd_uring_poll (mean / p50 / p99)", "probe ns, spread"], body) + [""]
+    if "io_timer" in sections:
+        rows, dom = sections["io_timer"]
+        by = by_key(rows)
+        md += ["## Proactor: timer lateness", "",
+               "One thread (CPU 0) arms one timer at a time, 100 µs or 1 ms ahead on CLOCK_MONOTONIC, blocks until "
+               "it fires, and records (time seen − deadline); weft rows take the time in the callback. ns: mean / "
+               "p50 / p99 lateness, medians over repetitions. clock_nanosleep (TIMER_ABSTIME) and an epoll_wait "
+               "timeout are subject to the thread's timer slack (50 µs by default); a timerfd and an io_uring "
+               "TIMEOUT are not. Ratios are row ÷ peer on p50 / p99 (< 1: the row is later by less).", ""]
+        body = []
+        for r in rows:
+            if not usable(r):
+                body.append([r.peer, r.variant.split(":")[-1], fmt_failed(r), "", "", ""])
+                continue
+            body.append([r.peer, r.variant.split(":")[-1], fmt_latency(r),
+                         fmt_vs_keys(r, by.get(("timerfd_epoll", r.variant)), dom, ("p50_ns", "p99_ns")),
+                         fmt_vs_keys(r, by.get(("liburing_timeout", r.variant)), dom, ("p50_ns", "p99_ns")),
+                         fmt_spread(r)])
+        body.sort(key=lambda c: 0 if c[1] == "100us" else 1)
+        md += table(["row", "ahead", "lateness mean / p50 / p99 ns", "vs timerfd_epoll (p50 / p99)",
+                     "vs liburing_timeout (p50 / p99)", "spread"], body) + [""]
+    return md
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main():
@@ -804,7 +985,8 @@ def main():
     ap.add_argument("--repetitions", type=int, default=0, help="override every category's repetition count")
     ap.add_argument("--only", default="", help="comma-separated categories or groups to run: mpsc, mailbox, wake, "
                     "notify, exec_wake, exec_sequential, parallel_for, parallel_for_passive, idle_cpu, "
-                    "idle_cpu_passive; the group 'executor' is all of the exec/parallel_for/idle_cpu ones")
+                    "idle_cpu_passive, io_nop, io_read, io_wake, io_timer; the group 'executor' is all of the "
+                    "exec/parallel_for/idle_cpu ones, the group 'proactor' all of the io_ ones")
     ap.add_argument("--from-json", default="", help="re-render from the JSON files of an earlier run in this dir")
     args = ap.parse_args()
 
@@ -893,6 +1075,14 @@ def main():
                      if r.family.startswith("exec_") or r.family == "parallel_for" for x in r.values("samples"))
     exec_check = (f", and {dispatches:,.0f} timed executor-row dispatches each completed with every tile run "
                   "exactly once (chains in order)" if dispatches else "")
+    io_ops = sum(x for rows, _ in sections.values() for r in rows if r.family.startswith("io_")
+                 for x in r.values("checked_ops"))
+    io_samples = sum(x for rows, _ in sections.values() for r in rows if r.family in ("io_wake", "io_timer")
+                     for x in r.values("samples"))
+    if io_ops or io_samples:
+        exec_check += (f", and {io_ops:,.0f} proactor-row NOPs and reads each completed once with the right result "
+                       f"(every read's block stamp checked), {io_samples:,.0f} timed wakes and timers each seen once, "
+                       "no timer before its deadline")
     md += [f"Checks: {verified:,.0f} jobs and messages were handed over and each one verified to arrive exactly "
            f"once (in order where the structure promises it), and {round_trips:,.0f} timed wake round trips each "
            f"returned their own request number{exec_check}; {len(errors)} repetition(s) failed a check.", ""]
@@ -903,6 +1093,9 @@ def main():
            "Reported, never asserted. Throughput ratios are peer ns/item ÷ weft ns/item (> 1: weft is faster); "
            "latency ratios are weft ÷ peer (< 1: weft is faster).", ""]
     tlines, reasons = targets(sections)
+    if only:
+        # Targets of the categories this run did not select are not news.
+        tlines = [t for t in tlines if not t.startswith("- **not measured**")]
     md += tlines + [""]
     if reasons:
         md += ["Why a target can be missed here (the mechanism; check it against the tables below):", ""]
@@ -994,6 +1187,7 @@ def main():
         md += table(["call", "ns/op", "vs a bare FUTEX_WAKE", "futex calls/op", "spread"], body) + [""]
 
     md += executor_sections(sections)
+    md += proactor_sections(sections)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:

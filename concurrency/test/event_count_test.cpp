@@ -59,6 +59,25 @@ TEST_F(EventCount, NotifyWithPreparedWaiterMovesEpochAndWakes) {
   EXPECT_EQ(ec.waiters_relaxed(), 0u);
 }
 
+TEST_F(EventCount, NotifyReturnsWhetherAWaiterWasRegistered) {
+  counted_ec ec(7);
+  EXPECT_FALSE(ec.notify_one()) << "nobody waits";
+  EXPECT_FALSE(ec.notify_all());
+  EXPECT_EQ(ec.epoch_relaxed(), 7u) << "a false notify leaves the epoch alone";
+  EXPECT_EQ(wakes(), 0);
+
+  const auto key = ec.prepare_wait();
+  EXPECT_TRUE(ec.notify_one());
+  EXPECT_EQ(ec.epoch_relaxed(), 8u);
+  EXPECT_TRUE(ec.notify_all()) << "still registered until commit or cancel";
+  EXPECT_EQ(ec.epoch_relaxed(), 9u);
+  EXPECT_EQ(wakes(), 2);
+  EXPECT_TRUE(ec.commit_wait(key, weft::deadline::immediate()));
+
+  EXPECT_FALSE(ec.notify_one()) << "the waiter deregistered";
+  EXPECT_EQ(ec.epoch_relaxed(), 9u);
+}
+
 TEST_F(EventCount, NotifyAllWithPreparedWaiterWakesOnce) {
   counted_ec ec;
   const auto first = ec.prepare_wait();

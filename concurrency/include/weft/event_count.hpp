@@ -30,8 +30,9 @@
 // be prepared at once.
 //
 // Progress: prepare_wait, cancel_wait and notify_* are wait-free (one or two
-// RMWs; notify_* adds one futex wake when a waiter is registered). commit_wait
-// blocks (futex) until the epoch moves or the deadline passes.
+// RMWs; notify_* adds one futex wake when a waiter is registered, and returns
+// whether it did: false means no waiter was registered when it checked).
+// commit_wait blocks (futex) until the epoch moves or the deadline passes.
 //
 // State: two 32-bit words, because a futex (and Relacy's futex model) can only
 // wait on a 32-bit word.
@@ -145,10 +146,14 @@ class event_count {
 
   // Any thread, after making the condition true. Wakes at least one waiter
   // that prepared before this call (if any). No system call without waiters.
-  void notify_one() { notify(1); }
+  // Returns true iff a waiter was registered: the epoch was bumped and a futex
+  // wake issued. False: nobody was waiting (the epoch is unchanged), so a
+  // caller that mirrors the notify elsewhere (an eventfd write) may skip it.
+  bool notify_one() { return notify(1); }
 
-  // Any thread. Wakes every waiter that prepared before this call.
-  void notify_all() { notify(INT_MAX); }
+  // Any thread. Wakes every waiter that prepared before this call. Returns
+  // as notify_one() does.
+  bool notify_all() { return notify(INT_MAX); }
 
   // Any thread. Blocks until `condition()` is true (returns true) or `until`
   // passes with it still false (returns false). `condition` is called
@@ -170,11 +175,17 @@ class event_count {
   std::uint32_t epoch_relaxed() const { return epoch_.load(std::memory_order_relaxed); }
   std::uint32_t waiters_relaxed() const { return waiters_.load(std::memory_order_relaxed); }
 
+  // The epoch, acquire: a reader that sees an epoch moved by a notify also sees
+  // what the notifier wrote before it (the release of the epoch bump).
+  // weft::io::notification compares it with an observation's token.
+  std::uint32_t epoch() const { return epoch_.load(P::order(site::key_read, std::memory_order_acquire)); }
+
  private:
-  void notify(int count) {
-    if (!has_waiters()) return;  // the no-waiter fast path: one RMW, no syscall
+  bool notify(int count) {
+    if (!has_waiters()) return false;  // the no-waiter fast path: one RMW, no syscall
     epoch_.fetch_add(1, P::order(site::epoch_bump, std::memory_order_release));
     S::wake(epoch_, count);
+    return true;
   }
 
   bool has_waiters() {
