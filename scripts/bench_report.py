@@ -484,19 +484,19 @@ WHY = {
                          "waits for that spin: see its p99) or spins beside a single worker (weft_executor_1w: one "
                          "CPU of tiles). At ≤ 16 tiles that fixed cost is most of the dispatch; the fastest weft row "
                          "at each tile count is the one compared.",
-    "io_nop": "A weft NOP does more than a raw one around the same ring: submit() validates the op, takes "
-              "ownership (a CAS on its in-flight word) and pushes it on the lock-free submission list; poll() "
-              "checks its caller, flushes that list, fills the SQE, submits, reaps the CQE, maps it back to the op "
-              "and calls its callback. The raw loop only fills an SQE and reaps. At batch 1 both rows make one "
-              "io_uring_enter per NOP, so the gap is weft's per-op work plus any other system call its poll makes "
-              "(strace -c shows them); at batch 32 that one system call is shared by 32 NOPs, the per-op work is "
+    "io_nop": "A weft NOP does more than a raw one around the same ring: submit() validates the op and takes "
+              "ownership (a CAS on its in-flight word; on the poll thread the op then starts at once, from another "
+              "thread it goes through the lock-free submission list and the doorbell); the core fills the SQE, "
+              "reaps the CQE, maps it back to the op, hands it back (a second CAS) and calls its callback. The raw "
+              "loop only fills an SQE and reaps. At batch 1 both rows make one io_uring_enter per NOP, so the gap "
+              "is weft's per-op work; at batch 32 that one system call is shared by 32 NOPs, the per-op work is "
               "what remains, and the ratio falls.",
     "io_read": "A read whose page is cached costs a copy of 4 KiB plus the path to it. pread is one system call per "
                "read; io_uring adds an SQE, a CQE and task work per read but shares one io_uring_enter among the "
-               "reads in flight. weft with nowait_reads does the pread itself (preadv2 RWF_NOWAIT, inline), so at "
-               "best it matches pread plus its own per-op work (submit, lists, callback) and whatever system calls "
-               "its poll adds; with nowait_reads masked it pays the io_uring path plus that work. At qd:32 liburing "
-               "shares each system call among up to 32 reads, which inline reads, one system call each, cannot.",
+               "reads in flight. weft with nowait_reads runs the first read of each poll pass inline (preadv2 "
+               "RWF_NOWAIT), so at qd:1 it is at best pread plus its own per-op work (submit, ownership, callback); "
+               "further reads of the pass go to the ring, so at qd:32 it is at best liburing plus that work. With "
+               "nowait_reads masked every read takes the ring.",
     "exec_idle": "A weft worker spins for exec::tuning::worker_spin_ns after its last work and then parks, so more "
                  "than 1% of a core over a second means something kept waking the workers: check the first-10-ms "
                  "and after-100-ms columns.",

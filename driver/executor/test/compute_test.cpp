@@ -159,7 +159,10 @@ TYPED_TEST(compute_test, repeated_sleep_wake_cycles_of_a_persistent_process) {
   EXPECT_EQ(j.retired.load(), cycles);
   EXPECT_EQ(j.completions.get(), 1u);
   EXPECT_EQ(j.releases.get(), 1u);
-  EXPECT_GE(ex->statistics().placements, 2u);
+  // How many times the process was placed is not asserted: a wake that lands
+  // while the slot still holds the process (its last drainer not yet gone)
+  // re-enters the same placement, which a loaded machine (ASAN CI) showed.
+  EXPECT_GE(ex->statistics().placements, 1u);
 }
 
 // keep_active holds the placement without any new schedule: a drain that

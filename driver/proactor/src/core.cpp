@@ -8,6 +8,7 @@
 #include <limits>
 #include <mutex>
 #include <new>
+#include <ostream>
 #include <utility>
 
 #include "file_io.hpp"
@@ -39,11 +40,25 @@ constexpr std::size_t max_semaphores_per_op = 1024;
 
 op_internal& in(operation& op) noexcept { return op_access::internal(op); }
 
-std::string op_label(std::size_t index, const operation& op) {
-  return "operation " + std::to_string(index) + " (" + to_string(op.type()) + ")";
+// The calling thread's id, cached: poll() and submit() compare it with the
+// poll owner's on every call, and gettid() is a system call.
+thread_local std::int64_t cached_tid = 0;
+std::int64_t current_tid() noexcept {
+  if (cached_tid == 0) cached_tid = static_cast<std::int64_t>(gettid());
+  return cached_tid;
 }
 
-status validate_semaphores(const std::string& label, std::span<semaphore* const> sems,
+// "operation 2 (timer)" in messages, formatted only when a message is built:
+// validating a good operation allocates nothing.
+struct op_ref {
+  std::size_t index;
+  op_type type;
+};
+std::ostream& operator<<(std::ostream& out, const op_ref& r) {
+  return out << "operation " << r.index << " (" << to_string(r.type) << ")";
+}
+
+status validate_semaphores(const op_ref& label, std::span<semaphore* const> sems,
                            std::span<const std::uint64_t> values) {
   if (sems.empty()) return errors::invalid_argument(label, ": semaphores is empty");
   if (sems.size() > max_semaphores_per_op)
@@ -57,7 +72,7 @@ status validate_semaphores(const std::string& label, std::span<semaphore* const>
 }
 
 template <class Op>
-status validate_transfer(const std::string& label, const Op& op, std::size_t length, const void* data) {
+status validate_transfer(const op_ref& label, const Op& op, std::size_t length, const void* data) {
   if (op.fd < 0) return errors::invalid_argument(label, ": fd ", op.fd, " is not a file descriptor");
   if (length == 0) return errors::invalid_argument(label, ": zero-length transfer at fd ", op.fd);
   if (data == nullptr) return errors::invalid_argument(label, ": buffer is null with length ", length);
@@ -68,7 +83,7 @@ status validate_transfer(const std::string& label, const Op& op, std::size_t len
 }
 
 status validate(std::size_t index, const operation& op, bool last_in_batch) {
-  const std::string label = op_label(index, op);
+  const op_ref label{index, op.type()};
   if (op.on_complete == nullptr) return errors::invalid_argument(label, ": on_complete is null");
   if ((op.flags & ~op_flag::all) != 0)
     return errors::invalid_argument(label, ": unknown flags 0x", std::hex, op.flags & ~op_flag::all);
@@ -299,7 +314,8 @@ void core::shutdown() {
       for (waitable* w : arm_retry_) w->release();
       arm_retry_.clear();
     }
-    if (delivered_count_ == submitted_count_.load() && live_head_ == nullptr && armed_watches_ == 0) break;
+    if (delivered_count_ == submitted_count_.load() + direct_submitted_ && live_head_ == nullptr && armed_watches_ == 0)
+      break;
     static_cast<void>(backend_->wait(deadline::after(std::int64_t{1'000'000})));
     bell_.finish_sleep();
   }
@@ -317,7 +333,7 @@ status core::submit(std::span<operation* const> batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!in(*batch[i]).ownership.try_begin()) {
       for (std::size_t j = 0; j < i; ++j) roll_back(*batch[j]);
-      return errors::failed_precondition(op_label(i, *batch[i]),
+      return errors::failed_precondition(op_ref{i, batch[i]->type()},
                                          " is already in flight (an operation may be submitted again only after its "
                                          "callback)");
     }
@@ -345,6 +361,19 @@ status core::submit(std::span<operation* const> batch) {
       }
       default: break;
     }
+  }
+  // On the poll thread itself (a callback, or code between polls) the
+  // operations arrive at once: no list, no doorbell. owner_tid_ holds this
+  // thread's id only if this thread stored it (its first poll), so bound_ and
+  // the poll-thread state below are this thread's own.
+  if (owner_tid_.load() == current_tid() && bound_ && !shutting_down_) {
+    direct_submitted_ += batch.size();
+    if (!submitted_.empty()) drain_submitted();  // keep this thread's earlier submits first
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const bool is_head = i == 0 || (batch[i - 1]->flags & op_flag::linked) == 0;
+      if (is_head) arrive(*batch[i]);
+    }
+    return status::ok();
   }
   submitted_count_.fetch_add(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -400,7 +429,7 @@ void core::wake() {
 // Poll thread
 
 status core::check_owner() {
-  const std::int64_t self = static_cast<std::int64_t>(gettid());
+  const std::int64_t self = current_tid();
   std::int64_t owner = owner_tid_.load();
   if (owner == 0) {
     owner_tid_.store(self);
@@ -417,6 +446,7 @@ status core::check_owner() {
 
 result<std::size_t> core::poll(deadline until) {
   WEFT_RETURN_IF_ERROR(check_owner());
+  inline_reads_this_pass_ = 0;
   std::size_t delivered = 0;
   bool drain = true;
   for (;;) {
@@ -439,14 +469,16 @@ result<std::size_t> core::poll(deadline until) {
 // Called after an acquire on the doorbell (take / finish_sleep) that read the
 // ring of every push it must see, so the relaxed empty() checks cannot miss
 // those pushes; they save three RMWs per poll when a list is empty.
-void core::drain_lists() {
-  if (!submitted_.empty()) {
-    for (operation* op = submitted_.flush_fifo(); op != nullptr;) {
-      operation* next = mpsc_slist<operation>::next(op);
-      arrive(*op);
-      op = next;
-    }
+void core::drain_submitted() {
+  for (operation* op = submitted_.flush_fifo(); op != nullptr;) {
+    operation* next = mpsc_slist<operation>::next(op);
+    arrive(*op);
+    op = next;
   }
+}
+
+void core::drain_lists() {
+  if (!submitted_.empty()) drain_submitted();
   if (!cancels_.empty()) {
     for (cancel_link* link = cancels_.flush_fifo(); link != nullptr;) {
       cancel_link* next = mpsc_slist<cancel_link>::next(link);
@@ -595,7 +627,15 @@ void core::retry_overflow() {
 
 void core::start_file(operation& op) {
   op_internal& i = in(op);
-  if (op.type() == op_type::file_read && (capabilities_ & capability::nowait_reads) != 0) {
+  // The read path chooses its method: a lone read (queue depth 1) is fastest
+  // copied inline when its pages are cached (preadv2 RWF_NOWAIT: one system
+  // call, no ring round trip); when several reads start in one poll pass, one
+  // io_uring_enter carries them all, which beats a syscall each (bench/RESULTS.md).
+  // Without a kernel file path (epoll, masked rings) inline always wins over the
+  // worker pool.
+  const bool kernel_files = (capabilities_ & capability::kernel_file_io) != 0;
+  if (op.type() == op_type::file_read && (capabilities_ & capability::nowait_reads) != 0 &&
+      (!kernel_files || inline_reads_this_pass_++ < inline_reads_per_poll)) {
     status failure;
     switch (try_nowait_read(static_cast<file_read_op&>(op), failure)) {
       case nowait_outcome::finished:
@@ -608,7 +648,7 @@ void core::start_file(operation& op) {
         break;
     }
   }
-  if ((capabilities_ & capability::kernel_file_io) != 0) {
+  if (kernel_files) {
     start_backend(op);
     return;
   }

@@ -90,6 +90,7 @@ class core final : public completion_sink, public remote_sink {
   void roll_back(operation& op);
   status check_owner();
   void drain_lists();
+  void drain_submitted();
   void arrive(operation& head);
   void start(operation& op);
   void start_backend(operation& op);
@@ -126,6 +127,10 @@ class core final : public completion_sink, public remote_sink {
   bool bound_ = false;
   bool shutting_down_ = false;
   std::uint64_t delivered_count_ = 0;
+  std::uint64_t direct_submitted_ = 0;  // submits made on the poll thread itself
+  std::uint32_t inline_reads_this_pass_ = 0;
+  // Reads per poll() that run inline before the rest go to the kernel ring.
+  static constexpr std::uint32_t inline_reads_per_poll = 1;
   std::size_t armed_watches_ = 0;
   op_fifo ready_;     // finished, callback pending (in order)
   op_fifo overflow_;  // backend had no room; retried after each reap

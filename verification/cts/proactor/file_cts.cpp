@@ -397,10 +397,11 @@ class large_file_cts : public proactor_cts {
  protected:
   void SetUp() override {
     proactor_cts::SetUp();
-#if defined(WEFT_SANITIZER_THREAD)
-    // TSAN's pread/pwrite interceptors mark the whole 2 GiB range in shadow
-    // memory (~50 s per test); the default and ASAN builds run these.
-    GTEST_SKIP() << "2 GiB transfers are not run under TSAN";
+#if defined(WEFT_SANITIZER_THREAD) || defined(WEFT_SANITIZER_ADDRESS)
+    // The sanitizers' pread/pwrite interceptors walk the shadow of the whole
+    // 2 GiB buffer (TSAN ~50 s, ASAN ~15 s per test) and cannot see the
+    // kernel's writes into an mmap'd buffer anyway: the default build runs these.
+    GTEST_SKIP() << "2 GiB transfers run in the default build only (sanitizer interceptors make them slow)";
 #endif
   }
   // A sparse file of 4 GiB + 8 MiB with markers written at `offsets`, opened
