@@ -226,13 +226,20 @@ TYPED_TEST(compute_test, concurrent_schedule_while_draining) {
   EXPECT_EQ(j.completions.get(), 1u);
 }
 
-// More compute processes than slots: the rest wait on the ready queue (the
-// overflow path) and still complete, each tile once.
+// More compute processes than slots: two endless holders take both slots and
+// keep them, so every tiled process scheduled after them must take the
+// overflow path (the ready queue), and each still completes, each tile once.
 TYPED_TEST(compute_test, overflow_beyond_the_slot_count) {
   executor_options o;
   o.compute_slot_count = 2;
   auto ex = this->make_executor(2, o);
   basic_scope<TypeParam> group;
+  typename TestFixture::job_type holders[2];
+  for (auto& h : holders) {
+    h.make(&TestFixture::job_type::endless, &group, 0, 2);
+    ASSERT_TRUE(ex->schedule(*h.proc).is_ok());
+  }
+  ASSERT_EQ(ex->statistics().overflowed, 0u);
   std::vector<std::unique_ptr<typename TestFixture::job_type>> jobs;
   for (int i = 0; i < 8; ++i) {
     jobs.push_back(std::make_unique<typename TestFixture::job_type>());
@@ -240,13 +247,18 @@ TYPED_TEST(compute_test, overflow_beyond_the_slot_count) {
     jobs.back()->make(&TestFixture::job_type::tiled, &group, 0, 2);
   }
   for (auto& j : jobs) ASSERT_TRUE(ex->schedule(*j->proc).is_ok());
+  // The holders report keep_active until stopped: no slot freed meanwhile.
+  EXPECT_GE(ex->statistics().overflowed, jobs.size());
+  for (auto& j : jobs) ASSERT_TRUE(j->completions.wait_at_least(1));
+  EXPECT_EQ(holders[0].completions.get() + holders[1].completions.get(), 0u);
+  for (auto& h : holders) h.stop.store(1);
   this->wait_idle(group);
   for (auto& j : jobs) {
     this->expect_each_tile_once(*j);
     EXPECT_EQ(j->completions.get(), 1u);
     EXPECT_EQ(j->releases.get(), 1u);
   }
-  EXPECT_GT(ex->statistics().overflowed, 0u);
+  for (auto& h : holders) EXPECT_EQ(h.completions.get(), 1u);
 }
 
 // A compute phase that always has work does not starve a ready budget-1
