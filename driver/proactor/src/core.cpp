@@ -306,6 +306,7 @@ void core::shutdown() {
       }
       op = next;
     }
+    start_deferred();
     retry_overflow();
     result<std::size_t> reaped = backend_->reap(*this);
     static_cast<void>(reaped);
@@ -446,13 +447,15 @@ status core::check_owner() {
 
 result<std::size_t> core::poll(deadline until) {
   WEFT_RETURN_IF_ERROR(check_owner());
-  inline_reads_this_pass_ = 0;
+  inline_reads_this_poll_ = 0;
   std::size_t delivered = 0;
   bool drain = true;
   for (;;) {
     if (bell_.take() || drain) drain_lists();
     drain = false;
+    if (!deferred_.empty()) start_deferred();
     retry_overflow();
+    ring_starts_since_enter_ = 0;  // reap enters the kernel with whatever is queued
     WEFT_ASSIGN_OR_RETURN(std::size_t reaped, backend_->reap(*this));
     static_cast<void>(reaped);
     delivered += deliver_ready();
@@ -460,6 +463,7 @@ result<std::size_t> core::poll(deadline until) {
     if (wake_requested_.load() != 0 && wake_requested_.exchange(0) != 0) return std::size_t{0};
     if (until.expired()) return std::size_t{0};
     if (!bell_.prepare_sleep()) continue;  // a ring arrived: take() sees it
+    ring_starts_since_enter_ = 0;
     status waited = backend_->wait(until);
     drain = bell_.finish_sleep();
     WEFT_RETURN_IF_ERROR(std::move(waited));
@@ -593,6 +597,7 @@ void core::start_backend(operation& op) {
   op_internal& i = in(op);
   if (overflow_.empty() && backend_->start(op)) {
     i.core_flags |= cf_started;
+    ++ring_starts_since_enter_;
     return;
   }
   i.core_flags |= cf_overflow;
@@ -627,15 +632,24 @@ void core::retry_overflow() {
 
 void core::start_file(operation& op) {
   op_internal& i = in(op);
-  // The read path chooses its method: a lone read (queue depth 1) is fastest
-  // copied inline when its pages are cached (preadv2 RWF_NOWAIT: one system
-  // call, no ring round trip); when several reads start in one poll pass, one
-  // io_uring_enter carries them all, which beats a syscall each (bench/RESULTS.md).
-  // Without a kernel file path (epoll, masked rings) inline always wins over the
-  // worker pool.
+  // The read path chooses its method (bench/RESULTS.md has the measurements):
+  // a read of cached pages copied inline (preadv2 RWF_NOWAIT) costs one system
+  // call; on the ring it costs a share of one io_uring_enter plus the kernel's
+  // per-request work, which is cheaper only when several requests share that
+  // enter. So on a ring a read runs inline when it would enter the kernel
+  // alone: nothing was queued on the ring since the last enter and no other
+  // completion waits for its callback (whose resubmits would share the enter).
+  // Without a kernel file path (epoll, masked rings) inline always wins over
+  // the worker pool. Uncached data (EAGAIN) continues on the ring/workers.
   const bool kernel_files = (capabilities_ & capability::kernel_file_io) != 0;
+  const bool alone = ring_starts_since_enter_ == 0 && ready_.empty();
   if (op.type() == op_type::file_read && (capabilities_ & capability::nowait_reads) != 0 &&
-      (!kernel_files || inline_reads_this_pass_++ < inline_reads_per_poll)) {
+      (!kernel_files || alone)) {
+    if (inline_reads_this_poll_ == max_inline_reads_per_poll) {
+      deferred_.push_back(op);  // arrived, not started: a cancel is seen by start_deferred()
+      return;
+    }
+    ++inline_reads_this_poll_;
     status failure;
     switch (try_nowait_read(static_cast<file_read_op&>(op), failure)) {
       case nowait_outcome::finished:
@@ -654,6 +668,18 @@ void core::start_file(operation& op) {
   }
   i.core_flags |= cf_started | cf_workers;
   workers_->start(op);
+}
+
+void core::start_deferred() {
+  op_fifo waiting;
+  std::swap(waiting, deferred_);
+  while (operation* op = waiting.pop_front()) {
+    if ((in(*op).core_flags & cf_cancel_wanted) != 0 || shutting_down_) {
+      finish(*op, errors::cancelled(to_string(op->type()), ": cancelled before it started"));
+      continue;
+    }
+    start_file(*op);
+  }
 }
 
 void core::start_semaphore_wait(operation& op) {
@@ -805,8 +831,9 @@ void core::handle_cancel(operation& op) {
   }
   if ((i.core_flags & cf_arrived) == 0) return;  // arrive() sees cf_cancel_seen
   if ((i.core_flags & cf_started) != 0) cancel_started(op);
-  // Otherwise: queued (finishing anyway), in overflow_ or waiting for its
-  // predecessor — start()/retry_overflow() see cf_cancel_wanted.
+  // Otherwise: queued (finishing anyway), in overflow_ or deferred_, or waiting
+  // for its predecessor — start()/retry_overflow()/start_deferred() see
+  // cf_cancel_wanted.
 }
 
 void core::cancel_started(operation& op) {

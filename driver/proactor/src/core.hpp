@@ -95,6 +95,7 @@ class core final : public completion_sink, public remote_sink {
   void start(operation& op);
   void start_backend(operation& op);
   void start_file(operation& op);
+  void start_deferred();
   void start_semaphore_wait(operation& op);
   void start_wait(operation& op);
   void arm(waitable& w);
@@ -128,12 +129,19 @@ class core final : public completion_sink, public remote_sink {
   bool shutting_down_ = false;
   std::uint64_t delivered_count_ = 0;
   std::uint64_t direct_submitted_ = 0;  // submits made on the poll thread itself
-  std::uint32_t inline_reads_this_pass_ = 0;
-  // Reads per poll() that run inline before the rest go to the kernel ring.
-  static constexpr std::uint32_t inline_reads_per_poll = 1;
+  // The read method (start_file): ring starts since the backend last entered
+  // the kernel, and inline reads since poll() began.
+  std::uint32_t ring_starts_since_enter_ = 0;
+  std::uint32_t inline_reads_this_poll_ = 0;
+  // Inline reads one poll() runs; a read that would run inline past them
+  // waits in deferred_ for the next poll(). So a caller that resubmits reads
+  // from its callbacks cannot keep one poll() from returning, and timers and
+  // other completions are reaped between the runs.
+  static constexpr std::uint32_t max_inline_reads_per_poll = 16;
   std::size_t armed_watches_ = 0;
   op_fifo ready_;     // finished, callback pending (in order)
   op_fifo overflow_;  // backend had no room; retried after each reap
+  op_fifo deferred_;  // reads past max_inline_reads_per_poll; started by the next poll()
   std::vector<waitable*> arm_retry_;  // waitables whose arm_watch found no room
   operation* live_head_ = nullptr;    // every arrived op not yet handed back
   char rolled_back_marker_ = 0;       // op_internal::tracker of an op whose failed submit raced a cancel
