@@ -308,6 +308,10 @@ def fmt_spread(row, key="value"):
     return "—" if s is None else f"{100 * s:.0f}%"
 
 
+def fmt_probe_spread(row):
+    return fmt_probe(row) + " " + fmt_spread(row)
+
+
 # ----------------------------------------------------------------------------------------------
 # Machine description
 
@@ -357,30 +361,64 @@ def table(header, rows):
     return out
 
 
+def usable(row):
+    return row is not None and not row.errors and row.reps
+
+
+def fmt_failed(row):
+    return "FAILED: " + row.errors[0] if row is not None and row.errors else "—"
+
+
+def peer_and_value(row):
+    """The lead cells of a row whose variant is one 'name:value' part: the peer and the value ("tiles:16" -> 16)."""
+    return [row.peer, row.variant.split(":")[-1]]
+
+
+def by_number(cells):
+    """Sort key of peer_and_value lines: by the value where it is a number."""
+    return int(cells[1]) if cells[1].isdigit() else 0
+
+
+def row_table(header, rows, cells, lead=lambda r: [r.peer], sort_key=None):
+    """A table with a line per row: lead(row) + cells(row); a row without a usable repetition gets its failure
+    after its lead cells instead, padded to the header's width. sort_key, if given, orders the lines."""
+    body = []
+    for r in rows:
+        first = lead(r)
+        body.append(first + (cells(r) if usable(r) else [fmt_failed(r)] + [""] * (len(header) - len(first) - 1)))
+    if sort_key:
+        body.sort(key=sort_key)
+    return table(header, body) + [""]
+
+
+def variant_header(variants, columns):
+    """The header of a peer_table: "row", then each column prefixed with each variant in turn."""
+    return ["row"] + [f"{v} {c}" for v in variants for c in columns]
+
+
+def peer_table(header, rows, variants, cells, missing, label=lambda peer: peer):
+    """A table with a line per peer (in row order): label(peer), then for each variant cells(row, variant) from
+    the peer's row for it or, if that row is absent or has no usable repetition, missing(row or None)."""
+    by = by_key(rows)
+    body = []
+    for peer in dict.fromkeys(r.peer for r in rows):
+        line = [label(peer)]
+        for v in variants:
+            r = by.get((peer, v))
+            line += cells(r, v) if usable(r) else missing(r)
+        body.append(line)
+    return table(header, body) + [""]
+
+
 def throughput_section(title, intro, rows, dominant, producers_list=("producers:1", "producers:2")):
     out = [f"### {title}", "", intro, ""]
-    header = ["row"]
-    for p in producers_list:
-        header += [f"{p} Mitems/s (ns/item)", f"{p} spread", f"{p} probe ns", f"{p} placements"]
-    body = []
-    peers = []
-    for r in rows:
-        if r.peer not in peers:
-            peers.append(r.peer)
-    for peer in peers:
-        cells = [peer]
-        for p in producers_list:
-            row = next((r for r in rows if r.peer == peer and r.variant == p), None)
-            if row is None:
-                cells += ["n/a", "", "", ""]
-                continue
-            if row.errors:
-                cells += ["FAILED: " + row.errors[0], "", "", ""]
-                continue
-            ns = row.median()
-            cells += [f"{1000 / ns:.1f} ({fmt(ns)})", fmt_spread(row), fmt_probe(row), fmt_placements(row)]
-        body.append(cells)
-    return out + table(header, body) + [""]
+    header = variant_header(producers_list, ("Mitems/s (ns/item)", "spread", "probe ns", "placements"))
+
+    def cells(row, _):
+        ns = row.median()
+        return [f"{1000 / ns:.1f} ({fmt(ns)})", fmt_spread(row), fmt_probe(row), fmt_placements(row)]
+    return out + peer_table(header, rows, producers_list, cells,
+                            lambda row: ["n/a" if row is None else fmt_failed(row), "", "", ""])
 
 
 def ratio_matrix(title, rows, subjects, peers, dominant, variants):
@@ -591,10 +629,6 @@ def by_key(rows):
     return {(r.peer, r.variant): r for r in rows}
 
 
-def usable(row):
-    return row is not None and not row.errors and row.reps
-
-
 def fmt_latency(row):
     return f"{fmt(row.median())} / {fmt(row.median('p50_ns'))} / {fmt(row.median('p99_ns'))}"
 
@@ -677,46 +711,51 @@ def executor_targets(sections, line):
              f"{statistics.median(pct):.2f}% (max {max(pct):.2f}% over {len(pct)} repetitions)", "exec_idle")
 
 
+def futex_floor_table(variant_header, rows, dom):
+    """The parked and wake-all tables: a line per row and variant, its latency against futex_raw's for the same
+    variant."""
+    by = by_key(rows)
+    return row_table(["row", variant_header, "mean / p50 / p99 ns", "vs futex (mean / p50)", "parks/dispatch",
+                      "probe ns, spread"], rows,
+                     lambda r: [fmt_latency(r), fmt_vs(r, by.get(("futex_raw", r.variant)), dom),
+                                fmt_counter(r, "parks_per_dispatch"), fmt_probe_spread(r)],
+                     lead=lambda r: [r.peer, r.variant])
+
+
+def per_unit_cells(rows, dom, against, inverse):
+    """peer_table cells: ns per unit (millions per second), the ratio to the `against` row of the same variant
+    (ratio()'s direction), the spread."""
+    def cells(r, v):
+        x, basis = ratio(rows, r.peer, against, v, dom, inverse=inverse)
+        return [f"{fmt(r.median())} ({1000 / r.median():.2f})",
+                "—" if x is None else fmt_ratio(x) + ("" if basis == dom else " †"), fmt_spread(r)]
+    return cells
+
+
 def executor_sections(sections):
     md = []
     if "exec_parked_wake" in sections:
         rows, dom = sections["exec_parked_wake"]
-        by = by_key(rows)
         md += ["## Executor: parked wake (schedule → drained → caller sees completion)", "",
                "One dispatch to one worker (CPU 1) that is parked; the caller is on CPU 0. ns per dispatch: mean / "
                "p50 / p99 (medians over repetitions). *caller_blocks*: the caller sleeps in FUTEX_WAIT until the "
                "completion, so a round trip is two wakes, the futex ping-pong; *caller_spins*: one wake. Every "
                "row waits the same gap (spin budget + 100 µs) between dispatches; the weft rows also wait until "
                "the worker parked (*parks/dispatch* ≥ 1). Ratios are row ÷ futex_raw with the same caller.", ""]
-        body = []
-        for r in rows:
-            floor = by.get(("futex_raw", r.variant))
-            if not usable(r):
-                body.append([r.peer, r.variant, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", ""])
-                continue
-            body.append([r.peer, r.variant, fmt_latency(r), fmt_vs(r, floor, dom),
-                         fmt_counter(r, "parks_per_dispatch"), fmt_probe(r) + " " + fmt_spread(r)])
-        md += table(["row", "caller", "mean / p50 / p99 ns", "vs futex (mean / p50)", "parks/dispatch",
-                     "probe ns, spread"], body) + [""]
+        md += futex_floor_table("caller", rows, dom)
     if "exec_warm_pickup" in sections:
         rows, dom = sections["exec_warm_pickup"]
         by = by_key(rows)
         md += ["## Executor: warm-worker pickup", "",
                "The same dispatch 2 µs after the previous one, while the worker is still spinning; the caller "
                "spins. spin_raw is a thread spinning on a flag: the cache-line floor (compare the probe).", ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", "", ""])
-                continue
-            body.append([r.peer, fmt_latency(r), fmt_ratio(r.median("p99_ns") / r.median("p50_ns")),
-                         fmt_vs(r, by.get(("spin_raw", r.variant)), dom), fmt_counter(r, "parks_per_dispatch"),
-                         fmt_probe(r) + " " + fmt_spread(r)])
-        md += table(["row", "mean / p50 / p99 ns", "p99 ÷ p50", "vs spin_raw (mean / p50)", "parks/dispatch",
-                     "probe ns, spread"], body) + [""]
+        md += row_table(["row", "mean / p50 / p99 ns", "p99 ÷ p50", "vs spin_raw (mean / p50)", "parks/dispatch",
+                         "probe ns, spread"], rows,
+                        lambda r: [fmt_latency(r), fmt_ratio(r.median("p99_ns") / r.median("p50_ns")),
+                                   fmt_vs(r, by.get(("spin_raw", r.variant)), dom),
+                                   fmt_counter(r, "parks_per_dispatch"), fmt_probe_spread(r)])
     if "exec_wake_all" in sections:
         rows, dom = sections["exec_wake_all"]
-        by = by_key(rows)
         md += ["## Executor: wake all N parked workers", "",
                "One dispatch that every one of N parked workers must run (worker i on CPU i); the caller blocks, "
                "sharing a CPU with worker 0 (caller_cpu:0) or worker N-1. futex_raw: N threads woken by one "
@@ -728,42 +767,17 @@ def executor_sections(sections):
                "is two wake hops in a row, where futex_raw and condvar_pool wake everyone with one system call. "
                "With the default spin, the worker that shares the caller's CPU also spins for its budget after "
                "the dispatch, and the caller's own wake waits for that spin.", ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, r.variant, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", ""])
-                continue
-            body.append([r.peer, r.variant, fmt_latency(r), fmt_vs(r, by.get(("futex_raw", r.variant)), dom),
-                         fmt_counter(r, "parks_per_dispatch"), fmt_probe(r) + " " + fmt_spread(r)])
-        md += table(["row", "variant", "mean / p50 / p99 ns", "vs futex (mean / p50)", "parks/dispatch",
-                     "probe ns, spread"], body) + [""]
+        md += futex_floor_table("variant", rows, dom)
     if "exec_sequential" in sections:
         rows, dom = sections["exec_sequential"]
-        by = by_key(rows)
         variants = sorted({r.variant for r in rows})
         md += ["## Executor: sequential process throughput", "",
                "256 small units (one ~50 ns tile each) per iteration. *chain*: each unit depends on the previous one "
                "(weft: process dependents; TBB: a flow graph of continue_nodes); *batch*: 256 independent units "
                "(weft: 256 schedules; TBB: task_group::run). ns per unit (Munits/s); ratios are row ÷ tbb.", ""]
-        header = ["row"]
-        for v in variants:
-            header += [f"{v} ns/unit (Munits/s)", f"{v} vs tbb", f"{v} spread"]
-        body = []
-        for peer in dict.fromkeys(r.peer for r in rows):
-            cells = [peer]
-            for v in variants:
-                r = by.get((peer, v))
-                if not usable(r):
-                    cells += ["FAILED" if r is not None and r.errors else "—", "", ""]
-                    continue
-                tbb = by.get(("tbb", v))
-                vs = "—"
-                if usable(tbb):
-                    m = matched(r, tbb, dom)
-                    vs = fmt_ratio(m[0] / m[1]) + ("" if m[2] == dom else " †")
-                cells += [f"{fmt(r.median())} ({1000 / r.median():.2f})", vs, fmt_spread(r)]
-            body.append(cells)
-        md += table(header, body) + [""]
+        md += peer_table(variant_header(variants, ("ns/unit (Munits/s)", "vs tbb", "spread")), rows, variants,
+                         per_unit_cells(rows, dom, "tbb", inverse=False),
+                         lambda r: ["FAILED" if r is not None and r.errors else "—", "", ""])
     if "parallel_for" in sections:
         rows, dom = sections["parallel_for"]
         by = by_key(rows)
@@ -775,18 +789,12 @@ def executor_sections(sections):
                "one worker per core, the caller blocked in FUTEX_WAIT; weft_executor_1w: one worker on CPU 1, the "
                "caller spinning on CPU 0). openmp_passive ran in a process of its own with OMP_WAIT_POLICY=passive.",
                ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, r.variant.split(":")[-1], "FAILED: " + (r.errors[0] if r.errors else "no data"),
-                             "", "", "", ""])
-                continue
-            body.append([r.peer, r.variant.split(":")[-1], fmt_latency(r),
-                         fmt_vs(r, by.get(("serial_loop", r.variant)), dom), fmt_counter(r, "process_cpu_ns_per_op"),
-                         fmt_counter(r, "threads"), fmt_probe(r) + " " + fmt_spread(r)])
-        body.sort(key=lambda c: (int(c[1]) if c[1].isdigit() else 0))
-        md += table(["row", "tiles", "mean / p50 / p99 ns", "vs serial (mean / p50)", "CPU ns/dispatch", "threads",
-                     "probe ns, spread"], body) + [""]
+        md += row_table(["row", "tiles", "mean / p50 / p99 ns", "vs serial (mean / p50)", "CPU ns/dispatch",
+                         "threads", "probe ns, spread"], rows,
+                        lambda r: [fmt_latency(r), fmt_vs(r, by.get(("serial_loop", r.variant)), dom),
+                                   fmt_counter(r, "process_cpu_ns_per_op"), fmt_counter(r, "threads"),
+                                   fmt_probe_spread(r)],
+                        lead=peer_and_value, sort_key=by_number)
         peers = [p for p in ("serial_loop", "condvar_pool", "tbb_simple", "tbb_auto", "openmp_default",
                              "openmp_passive") if any(r.peer == p for r in rows)]
         md += [f"### Per-dispatch ratios, weft row ÷ peer (mean; < 1: weft is faster; placement {dom})", ""]
@@ -805,18 +813,15 @@ def executor_sections(sections):
                "After a burst of 500 parallel-for dispatches (16 tiles), the caller sleeps one second; this is the "
                "CPU time the whole process used in that second, in % of one core (median over repetitions, each "
                "row alone in its own process), split into the first 10 ms, the next 90 ms and the rest.", ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, "FAILED: " + (r.errors[0] if r.errors else "no data"), "", "", "", ""])
-                continue
+
+        def cells(r):
             pct = r.values("idle_cpu_pct")
-            body.append([r.peer, f"{statistics.median(pct):.2f}% (max {max(pct):.2f}%)",
-                         f"{statistics.median(r.values('idle_cpu_pct_0_10ms')):.1f}%",
-                         f"{statistics.median(r.values('idle_cpu_pct_10_100ms')):.1f}%",
-                         f"{statistics.median(r.values('idle_cpu_pct_after_100ms')):.2f}%", str(len(pct))])
-        md += table(["row", "1 s after the last dispatch", "first 10 ms", "10–100 ms", "after 100 ms",
-                     "repetitions"], body) + [""]
+            return [f"{statistics.median(pct):.2f}% (max {max(pct):.2f}%)",
+                    f"{statistics.median(r.values('idle_cpu_pct_0_10ms')):.1f}%",
+                    f"{statistics.median(r.values('idle_cpu_pct_10_100ms')):.1f}%",
+                    f"{statistics.median(r.values('idle_cpu_pct_after_100ms')):.2f}%", str(len(pct))]
+        md += row_table(["row", "1 s after the last dispatch", "first 10 ms", "10–100 ms", "after 100 ms",
+                         "repetitions"], rows, cells)
     return md
 
 
@@ -833,10 +838,6 @@ def fmt_capabilities(row):
         return "—"
     bits = int(statistics.median(v))
     return ", ".join(name for i, name in enumerate(IO_CAPABILITIES) if bits & (1 << i)) or "none"
-
-
-def fmt_failed(row):
-    return "FAILED: " + row.errors[0] if row is not None and row.errors else "—"
 
 
 def fmt_vs_keys(row, floor, dom, keys):
@@ -880,7 +881,6 @@ def proactor_sections(sections):
     md = []
     if "io_nop" in sections:
         rows, dom = sections["io_nop"]
-        by = by_key(rows)
         variants = ("batch:1", "batch:32")
         md += ["## Proactor: NOP submit → complete throughput", "",
                "One thread (CPU 0) submits a batch of NOPs and polls until every completion is back; ns per NOP "
@@ -888,25 +888,10 @@ def proactor_sections(sections):
                "for_each_cqe + cq_advance, on a SINGLE_ISSUER | DEFER_TASKRUN ring. weft: proactor::submit (one "
                "op, or a span of 32) then poll() until every callback ran. *vs liburing* is the throughput ratio "
                "(liburing ns ÷ row ns; > 1: the row is faster).", ""]
-        header = ["row"]
-        for v in variants:
-            header += [f"{v} ns/op (Mops/s)", f"{v} vs liburing", f"{v} spread"]
-        body = []
-        for peer in dict.fromkeys(r.peer for r in rows):
-            cells = [peer]
-            for v in variants:
-                r = by.get((peer, v))
-                if not usable(r):
-                    cells += [fmt_failed(r), "", ""]
-                    continue
-                x, basis = ratio(rows, peer, "liburing", v, dom)
-                cells += [f"{fmt(r.median())} ({1000 / r.median():.2f})",
-                          "—" if x is None else fmt_ratio(x) + ("" if basis == dom else " †"), fmt_spread(r)]
-            body.append(cells)
-        md += table(header, body) + [""]
+        md += peer_table(variant_header(variants, ("ns/op (Mops/s)", "vs liburing", "spread")), rows, variants,
+                         per_unit_cells(rows, dom, "liburing", inverse=True), lambda r: [fmt_failed(r), "", ""])
     if "io_read4k" in sections:
         rows, dom = sections["io_read4k"]
-        by = by_key(rows)
         md += ["## Proactor: 4 KiB reads from the page cache", "",
                "A 64 MiB file read once beforehand (and again before every repetition), random aligned 4 KiB "
                "offsets from one fixed-seed sequence (the same blocks for every row), every block's stamp checked; "
@@ -915,20 +900,15 @@ def proactor_sections(sections):
                "reads kept in flight, submit_and_wait(1), each CQE's slot refilled. weft: qd file_read_ops in "
                "flight, each callback resubmits its op; weft_uring_no_nowait masks nowait_reads (every read an "
                "io_uring READ). Ratios are throughput ratios (peer ns ÷ row ns; > 1: the row is faster).", ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, r.variant.split(":")[-1], fmt_failed(r), "", "", "", "", ""])
-                continue
-            cells = [r.peer, r.variant.split(":")[-1], fmt(r.median()), f"{1e6 / r.median():,.0f}"]
+
+        def cells(r):
+            out = [fmt(r.median()), f"{1e6 / r.median():,.0f}"]
             for peer in ("pread", "liburing"):
                 x, basis = ratio(rows, r.peer, peer, r.variant, dom)
-                cells.append("—" if x is None else fmt_ratio(x) + ("" if basis == dom else " †"))
-            cells += [fmt_spread(r), fmt_capabilities(r)]
-            body.append(cells)
-        body.sort(key=lambda c: int(c[1]) if c[1].isdigit() else 0)
-        md += table(["row", "qd", "ns/read", "Kreads/s", "vs pread", "vs liburing", "spread", "capabilities"],
-                    body) + [""]
+                out.append("—" if x is None else fmt_ratio(x) + ("" if basis == dom else " †"))
+            return out + [fmt_spread(r), fmt_capabilities(r)]
+        md += row_table(["row", "qd", "ns/read", "Kreads/s", "vs pread", "vs liburing", "spread", "capabilities"],
+                        rows, cells, lead=peer_and_value, sort_key=by_number)
     if "io_wake" in sections:
         rows, dom = sections["io_wake"]
         by = by_key(rows)
@@ -940,17 +920,13 @@ def proactor_sections(sections):
                "the same wake through a POLL_ADD on an io_uring. *_nop rows: the producer calls submit(nop); "
                "*_event rows: event::set() with an event_wait_op in flight. Ratios are row ÷ floor (< 1: faster).",
                ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, fmt_failed(r), "", "", ""])
-                continue
-            body.append([r.peer, fmt_latency(r),
-                         fmt_vs_keys(r, by.get(("eventfd_epoll", r.variant)), dom, ("value", "p50_ns", "p99_ns")),
-                         fmt_vs_keys(r, by.get(("eventfd_uring_poll", r.variant)), dom, ("value", "p50_ns", "p99_ns")),
-                         fmt_probe(r) + " " + fmt_spread(r)])
-        md += table(["row", "mean / p50 / p99 ns", "vs eventfd_epoll (mean / p50 / p99)",
-                     "vs eventfd_uring_poll (mean / p50 / p99)", "probe ns, spread"], body) + [""]
+        md += row_table(["row", "mean / p50 / p99 ns", "vs eventfd_epoll (mean / p50 / p99)",
+                         "vs eventfd_uring_poll (mean / p50 / p99)", "probe ns, spread"], rows,
+                        lambda r: [fmt_latency(r), fmt_vs_keys(r, by.get(("eventfd_epoll", r.variant)), dom,
+                                                               ("value", "p50_ns", "p99_ns")),
+                                   fmt_vs_keys(r, by.get(("eventfd_uring_poll", r.variant)), dom,
+                                               ("value", "p50_ns", "p99_ns")),
+                                   fmt_probe_spread(r)])
     if "io_timer" in sections:
         rows, dom = sections["io_timer"]
         by = by_key(rows)
@@ -960,18 +936,13 @@ def proactor_sections(sections):
                "p50 / p99 lateness, medians over repetitions. clock_nanosleep (TIMER_ABSTIME) and an epoll_wait "
                "timeout are subject to the thread's timer slack (50 µs by default); a timerfd and an io_uring "
                "TIMEOUT are not. Ratios are row ÷ peer on p50 / p99 (< 1: the row is later by less).", ""]
-        body = []
-        for r in rows:
-            if not usable(r):
-                body.append([r.peer, r.variant.split(":")[-1], fmt_failed(r), "", "", ""])
-                continue
-            body.append([r.peer, r.variant.split(":")[-1], fmt_latency(r),
-                         fmt_vs_keys(r, by.get(("timerfd_epoll", r.variant)), dom, ("p50_ns", "p99_ns")),
-                         fmt_vs_keys(r, by.get(("liburing_timeout", r.variant)), dom, ("p50_ns", "p99_ns")),
-                         fmt_spread(r)])
-        body.sort(key=lambda c: 0 if c[1] == "100us" else 1)
-        md += table(["row", "ahead", "lateness mean / p50 / p99 ns", "vs timerfd_epoll (p50 / p99)",
-                     "vs liburing_timeout (p50 / p99)", "spread"], body) + [""]
+        md += row_table(["row", "ahead", "lateness mean / p50 / p99 ns", "vs timerfd_epoll (p50 / p99)",
+                         "vs liburing_timeout (p50 / p99)", "spread"], rows,
+                        lambda r: [fmt_latency(r),
+                                   fmt_vs_keys(r, by.get(("timerfd_epoll", r.variant)), dom, ("p50_ns", "p99_ns")),
+                                   fmt_vs_keys(r, by.get(("liburing_timeout", r.variant)), dom, ("p50_ns", "p99_ns")),
+                                   fmt_spread(r)],
+                        lead=peer_and_value, sort_key=lambda c: 0 if c[1] == "100us" else 1)
     return md
 
 
@@ -1140,37 +1111,26 @@ def main():
                "same_cpu: both on CPU 0. The rows that spin before they block (moodycamel_lwsem, std_atomic_wait, "
                "weft_spin_then_wait) are context: the target compares weft_event_count, which blocks at once, with "
                "the futex floor.", ""]
-        body = []
-        peers = []
-        for r in rows:
-            if r.peer not in peers:
-                peers.append(r.peer)
-        by = {(r.peer, r.variant): r for r in rows}
-        for peer in peers:
-            cells = [peer]
-            for v in ("cross_cpu", "same_cpu"):
-                row = by.get((peer, v))
-                if row is None or row.errors or not row.reps:
-                    cells += ["FAILED" if row is not None and row.errors else "—", "—", "—", "—"]
-                    continue
-                floor = by.get(("futex_raw", v))
-                cells.append(f"{fmt(row.median())} / {fmt(row.median('p50_ns'))} / {fmt(row.median('p99_ns'))}")
-                if floor is not None and floor.reps:
-                    fm = matched(row, floor, dom)
-                    p50 = matched(row, floor, dom, "p50_ns")
-                    cells.append(f"{fmt_ratio(fm[0] / fm[1])} / {fmt_ratio(p50[0] / p50[1])}"
-                                 + ("" if fm[2] == dom else " †"))
-                else:
-                    cells.append("—")
-                cells.append(fmt(row.median("cpu_ns")))
-                cells.append(fmt_probe(row) + " " + fmt_spread(row))
+        by = by_key(rows)
+
+        def cells(row, v):
+            floor = by.get(("futex_raw", v))
+            vs = "—"
+            if floor is not None and floor.reps:  # unlike fmt_vs, a floor with some failed repetitions still counts
+                fm = matched(row, floor, dom)
+                p50 = matched(row, floor, dom, "p50_ns")
+                vs = f"{fmt_ratio(fm[0] / fm[1])} / {fmt_ratio(p50[0] / p50[1])}" + ("" if fm[2] == dom else " †")
+            return [fmt_latency(row), vs, fmt(row.median("cpu_ns")), fmt_probe_spread(row)]
+
+        def label(peer):
             wakes = by.get((peer, "cross_cpu"))
-            if wakes is not None and wakes.values("futex_wakes_per_round_trip"):
-                cells[0] += f" ({statistics.median(wakes.values('futex_wakes_per_round_trip')):.2f} futex wakes/round trip)"
-            body.append(cells)
-        md += table(["primitive", "cross mean / p50 / p99", "cross vs futex (mean / p50)", "cross CPU ns",
-                     "cross probe ns, spread", "same mean / p50 / p99", "same vs futex (mean / p50)", "same CPU ns",
-                     "same probe ns, spread"], body) + [""]
+            if wakes is None or not wakes.values("futex_wakes_per_round_trip"):
+                return peer
+            return f"{peer} ({statistics.median(wakes.values('futex_wakes_per_round_trip')):.2f} futex wakes/round trip)"
+        md += peer_table(["primitive", "cross mean / p50 / p99", "cross vs futex (mean / p50)", "cross CPU ns",
+                          "cross probe ns, spread", "same mean / p50 / p99", "same vs futex (mean / p50)",
+                          "same CPU ns", "same probe ns, spread"], rows, ("cross_cpu", "same_cpu"), cells,
+                         lambda row: ["FAILED" if row is not None and row.errors else "—", "—", "—", "—"], label)
     if "notify_no_waiter" in sections:
         rows, dom = sections["notify_no_waiter"]
         md += ["## Notify with no waiter", "",

@@ -49,54 +49,29 @@ constexpr std::int64_t warm_gap_ns = 2'000;
 constexpr std::int64_t park_timeout_ns = 200'000'000;
 
 // ------------------------------------------------------------------ rows
-// Each row: round_trip(how) -> ns (or -1), finish(how, why) after it, and
-// partner_idle(): the partner reached the state the row measures from.
+// Each row: ready(why) before the first dispatch, round_trip(how) -> ns (or
+// -1), finish(how, why) after it, and partner_idle(): the partner reached the
+// state the row measures from.
 
-// A thread parked in FUTEX_WAIT (the floor of the parked rows).
-class futex_partner {
- public:
-  futex_partner() : thread_(producer_cpu, [this] { serve(); }) {}
-  ~futex_partner() {
-    stop_ = true;
-    request_.set();
-    thread_.join();
-  }
+// What a row with nothing to set up, check or wait for answers.
+struct simple_row {
   bool ready(std::string&) { return true; }
-  std::int64_t round_trip(caller_wait how) {
-    reply_.reset();
-    const std::int64_t start = now_ns();
-    request_.set();
-    reply_.wait(how);
-    return now_ns() - start;
-  }
   bool finish(caller_wait, std::string&) { return true; }
   bool partner_idle() const { return true; }
-
- private:
-  void serve() {
-    for (;;) {
-      request_.wait(caller_wait::blocks);
-      if (stop_) return;
-      request_.reset();
-      reply_.set();
-    }
-  }
-  completion_flag request_;
-  completion_flag reply_;
-  bool stop_ = false;  // written before the last request_.set()
-  pinned_thread thread_;
 };
 
-// A thread spinning on a flag (the floor of the warm rows).
-class spin_partner {
+// A thread that answers each request by setting the reply flag, waiting for
+// the request parked in FUTEX_WAIT (PartnerWait = blocks: the floor of the
+// parked rows) or spinning on it (spins: the floor of the warm rows).
+template <caller_wait PartnerWait>
+class flag_partner : public simple_row {
  public:
-  spin_partner() : thread_(producer_cpu, [this] { serve(); }) {}
-  ~spin_partner() {
+  flag_partner() : thread_(producer_cpu, [this] { serve(); }) {}
+  ~flag_partner() {
     stop_.store(true, std::memory_order_relaxed);
     request_.set();
     thread_.join();
   }
-  bool ready(std::string&) { return true; }
   std::int64_t round_trip(caller_wait how) {
     reply_.reset();
     const std::int64_t start = now_ns();
@@ -104,14 +79,12 @@ class spin_partner {
     reply_.wait(how);
     return now_ns() - start;
   }
-  bool finish(caller_wait, std::string&) { return true; }
-  bool partner_idle() const { return true; }
 
  private:
   void serve() {
     for (;;) {
-      request_.wait(caller_wait::spins);
-      if (stop_.load(std::memory_order_relaxed)) return;
+      request_.wait(PartnerWait);
+      if (stop_.load(std::memory_order_relaxed)) return;  // set before the last request_.set()
       request_.reset();
       reply_.set();
     }
@@ -121,9 +94,11 @@ class spin_partner {
   std::atomic<bool> stop_{false};
   pinned_thread thread_;
 };
+using futex_partner = flag_partner<caller_wait::blocks>;
+using spin_partner = flag_partner<caller_wait::spins>;
 
 // N threads in FUTEX_WAIT on one generation word (the floor of wake-all).
-class futex_crowd {
+class futex_crowd : public simple_row {
  public:
   explicit futex_crowd(std::uint32_t n) : n_(n) {
     for (std::uint32_t i = 0; i < n; ++i)
@@ -135,7 +110,6 @@ class futex_crowd {
     futex_call(generation_, FUTEX_WAKE_PRIVATE, INT_MAX);
     threads_.clear();
   }
-  bool ready(std::string&) { return true; }
   std::int64_t round_trip(caller_wait how) {
     reply_.reset();
     arrived_.store(0, std::memory_order_relaxed);
@@ -145,8 +119,6 @@ class futex_crowd {
     reply_.wait(how);
     return now_ns() - start;
   }
-  bool finish(caller_wait, std::string&) { return true; }
-  bool partner_idle() const { return true; }
 
  private:
   void serve() {
@@ -170,7 +142,7 @@ class futex_crowd {
   std::vector<std::unique_ptr<pinned_thread>> threads_;
 };
 
-class pool_row {
+class pool_row : public simple_row {
  public:
   pool_row(std::uint32_t workers, std::vector<int> cpus, bool broadcast)
       : pool_(workers, std::move(cpus)), broadcast_(broadcast) {}
@@ -189,8 +161,6 @@ class pool_row {
     pool_.wait(how);
     return now_ns() - start;
   }
-  bool finish(caller_wait, std::string&) { return true; }
-  bool partner_idle() const { return true; }
 
  private:
   static void nothing(void*, std::uint32_t) {}

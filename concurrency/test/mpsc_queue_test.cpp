@@ -2,29 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <functional>
 #include <memory>
-#include <thread>
 #include <vector>
+
+#include "queue_test_nodes.hpp"
 
 namespace {
 
+using namespace weft::test;  // job, pop_all and the probe pieces (queue_test_nodes.hpp)
 using weft::mpsc_queue_status;
-
-struct job : weft::mpsc_queue_node<job> {
-  explicit job(int v = 0) : value(v) {}
-  int value;
-};
 using queue_t = weft::mpsc_queue<job>;
-
-// Pops until the queue stops returning nodes; the values in pop order.
-template <class Queue>
-std::vector<int> pop_all(Queue& queue) {
-  std::vector<int> out;
-  while (auto r = queue.try_pop()) out.push_back(r.node->value);
-  return out;
-}
 
 TEST(MpscQueue, EmptyQueueReportsEmpty) {
   queue_t queue;
@@ -151,79 +138,11 @@ TEST(MpscQueue, UsageExampleFromHeaderCompilesAndRuns) {
 }
 
 // ---------------------------------------------------------------------------
-// The blocking window, made deterministic: a backend whose hooks stop a thread
-// between a push's exchange and its link store (the only release store of a
-// non-null link), or run code right after a relaxed load (the consumer's head
-// checks). Hooks are per thread and fire once.
-struct probe {
-  static inline thread_local std::function<void()> before_link_publish;
-  static inline thread_local std::function<void()> after_relaxed_load;
-
-  template <class T>
-  class atomic {
-   public:
-    atomic() noexcept : value_{} {}
-    atomic(T initial) noexcept : value_(initial) {}  // NOLINT: mirrors std::atomic
-    atomic(const atomic&) = delete;
-    atomic& operator=(const atomic&) = delete;
-
-    T load(std::memory_order order) const {
-      const T v = value_.load(order);
-      if (order == std::memory_order_relaxed) fire(after_relaxed_load);
-      return v;
-    }
-    void store(T desired, std::memory_order order) {
-      if (order == std::memory_order_release && desired != T{}) fire(before_link_publish);
-      value_.store(desired, order);
-    }
-    T exchange(T desired, std::memory_order order) { return value_.exchange(desired, order); }
-
-   private:
-    static void fire(std::function<void()>& hook) {
-      if (!hook) return;
-      auto once = std::move(hook);
-      hook = nullptr;
-      once();
-    }
-    std::atomic<T> value_;
-  };
-  template <class T>
-  using plain = weft::sync::os::plain<T>;
-};
-
-struct probe_job : weft::mpsc_queue_node<probe_job, probe> {
-  explicit probe_job(int v = 0) : value(v) {}
-  int value;
-};
+// The blocking window, made deterministic by the probe backend
+// (queue_test_nodes.hpp): a producer stopped between its exchange and its link
+// store (the only release store of a non-null link), or code run right after a
+// relaxed load (the consumer's head checks).
 using probe_queue = weft::mpsc_queue<probe_job, probe>;
-
-// A producer thread that pushes one node and parks inside the window until
-// released.
-class parked_producer {
- public:
-  parked_producer(probe_queue& queue, probe_job& node)
-      : thread_([this, &queue, &node] {
-          probe::before_link_publish = [this] {
-            in_window_.store(true, std::memory_order_release);
-            while (!released_.load(std::memory_order_acquire)) std::this_thread::yield();
-          };
-          queue.push(&node);
-        }) {
-    while (!in_window_.load(std::memory_order_acquire)) std::this_thread::yield();
-  }
-  void release_and_join() {
-    released_.store(true, std::memory_order_release);
-    thread_.join();
-  }
-  ~parked_producer() {
-    if (thread_.joinable()) release_and_join();
-  }
-
- private:
-  std::atomic<bool> in_window_{false};
-  std::atomic<bool> released_{false};
-  std::thread thread_;
-};
 
 TEST(MpscQueueWindow, ProducerInsideItsWindowIsReportedAsMidPushNotEmpty) {
   probe_queue queue;
@@ -260,8 +179,8 @@ TEST(MpscQueueWindow, ProducerSlippingInBeforeTheStubIsRequeuedLosesNothing) {
   probe_queue queue;
   probe_job a{1}, b{2}, c{3};
   queue.push(&a);
-  std::unique_ptr<parked_producer> producer;
-  probe::after_relaxed_load = [&] { producer = std::make_unique<parked_producer>(queue, b); };
+  std::unique_ptr<parked_producer<probe_queue>> producer;
+  probe::after_relaxed_load = [&] { producer = std::make_unique<parked_producer<probe_queue>>(queue, b); };
   EXPECT_EQ(queue.try_pop().status, mpsc_queue_status::mid_push);
   ASSERT_NE(producer, nullptr) << "the hook did not run inside try_pop";
   EXPECT_EQ(queue.try_pop().status, mpsc_queue_status::mid_push);

@@ -3,27 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <functional>
 #include <thread>
 #include <vector>
 
+#include "queue_test_nodes.hpp"
+
 namespace {
 
+using namespace weft::test;  // job, pop_all and the probe pieces (queue_test_nodes.hpp)
 using weft::work_queue_status;
-
-struct job : weft::mpsc_queue_node<job> {
-  explicit job(int v = 0) : value(v) {}
-  int value;
-};
 using queue_t = weft::work_queue<job>;
-
-// Pops until the queue stops returning nodes; the values in pop order.
-template <class Queue>
-std::vector<int> pop_all(Queue& queue) {
-  std::vector<int> out;
-  while (auto r = queue.try_pop()) out.push_back(r.node->value);
-  return out;
-}
 
 TEST(WorkQueue, EmptyQueueReportsEmptyAndNothingPending) {
   queue_t queue;
@@ -155,52 +144,10 @@ TEST(WorkQueue, ConcurrentProducersAndConsumersDeliverEachNodeOnce) {
 }
 
 // ---------------------------------------------------------------------------
-// Deterministic windows: a backend whose hooks run code at two places inside
-// the algorithm. `during_pop` fires on an acquire load (only the consumer's
-// link loads are acquire loads), i.e. while a try_pop holds the claim;
-// `before_link_publish` fires before a release store of a non-null value (only
-// a push's link store is one). Hooks are per thread and fire once.
-struct probe {
-  static inline thread_local std::function<void()> during_pop;
-  static inline thread_local std::function<void()> before_link_publish;
-
-  template <class T>
-  class atomic {
-   public:
-    atomic() noexcept : value_{} {}
-    atomic(T initial) noexcept : value_(initial) {}  // NOLINT: mirrors std::atomic
-    atomic(const atomic&) = delete;
-    atomic& operator=(const atomic&) = delete;
-
-    T load(std::memory_order order) const {
-      if (order == std::memory_order_acquire) fire(during_pop);
-      return value_.load(order);
-    }
-    void store(T desired, std::memory_order order) {
-      if (order == std::memory_order_release && desired != T{}) fire(before_link_publish);
-      value_.store(desired, order);
-    }
-    T exchange(T desired, std::memory_order order) { return value_.exchange(desired, order); }
-    T fetch_add(T delta, std::memory_order order) { return value_.fetch_add(delta, order); }
-    T fetch_sub(T delta, std::memory_order order) { return value_.fetch_sub(delta, order); }
-
-   private:
-    static void fire(std::function<void()>& hook) {
-      if (!hook) return;
-      auto once = std::move(hook);
-      hook = nullptr;
-      once();
-    }
-    std::atomic<T> value_;
-  };
-  template <class T>
-  using plain = weft::sync::os::plain<T>;
-};
-
-struct probe_job : weft::mpsc_queue_node<probe_job, probe> {
-  explicit probe_job(int v = 0) : value(v) {}
-  int value;
-};
+// Deterministic windows, through the probe backend (queue_test_nodes.hpp):
+// its before_acquire_load hook fires while a try_pop holds the claim (only the
+// consumer's link loads are acquire loads); a parked_producer stops after
+// counting and swapping its node in, before linking it.
 using probe_queue = weft::work_queue<probe_job, probe>;
 
 TEST(WorkQueueWindow, APopWhileAnotherHoldsTheClaimIsContendedAndTakesNothing) {
@@ -210,7 +157,7 @@ TEST(WorkQueueWindow, APopWhileAnotherHoldsTheClaimIsContendedAndTakesNothing) {
   queue.push(&b);
   weft::work_queue_result<probe_job> inner{nullptr, work_queue_status::popped};
   std::uint32_t pending_inside = 0;
-  probe::during_pop = [&] {
+  probe::before_acquire_load = [&] {
     inner = queue.try_pop();  // the outer try_pop holds the claim right now
     pending_inside = queue.pending_relaxed();
   };
@@ -227,42 +174,12 @@ TEST(WorkQueueWindow, ContendedAlsoOnAnEmptyQueue) {
   probe_queue queue;
   probe_job a{1};
   work_queue_status inner = work_queue_status::popped;
-  probe::during_pop = [&] { inner = queue.try_pop().status; };
+  probe::before_acquire_load = [&] { inner = queue.try_pop().status; };
   EXPECT_EQ(queue.try_pop().status, work_queue_status::empty);
   EXPECT_EQ(inner, work_queue_status::contended);
   queue.push(&a);
   EXPECT_EQ(queue.try_pop().node, &a);
 }
-
-// A producer thread that pushes one node and stops inside its window (after
-// counting and swapping the node in, before linking it) until released.
-class parked_producer {
- public:
-  parked_producer(probe_queue& queue, probe_job& node)
-      : thread_([this, &queue, &node] {
-          probe::before_link_publish = [this] {
-            in_window_.store(true, std::memory_order_release);
-            while (!released_.load(std::memory_order_acquire)) std::this_thread::yield();
-          };
-          first_ = queue.push(&node);
-        }) {
-    while (!in_window_.load(std::memory_order_acquire)) std::this_thread::yield();
-  }
-  bool release_and_join() {
-    released_.store(true, std::memory_order_release);
-    thread_.join();
-    return first_;
-  }
-  ~parked_producer() {
-    if (thread_.joinable()) release_and_join();
-  }
-
- private:
-  std::atomic<bool> in_window_{false};
-  std::atomic<bool> released_{false};
-  bool first_ = false;
-  std::thread thread_;
-};
 
 TEST(WorkQueueWindow, AMidPushNodeIsPendingButNotYetPoppable) {
   probe_queue queue;

@@ -29,8 +29,7 @@ TYPED_TEST(compute_test, single_process_runs_every_tile_once) {
   ASSERT_TRUE(ex->schedule(*j.proc).is_ok());
   this->wait_idle(group);
   this->expect_each_tile_once(j);
-  EXPECT_EQ(j.completions.get(), 1u);
-  EXPECT_EQ(j.releases.get(), 1u);
+  this->expect_completed_and_released_once(j);
   EXPECT_GE(ex->statistics().placements, 1u);
 }
 
@@ -44,49 +43,37 @@ TYPED_TEST(compute_test, many_tiles_many_workers) {
   this->wait_idle(group);
   this->expect_each_tile_once(j);
   EXPECT_GE(j.participants(), 1u);
-  EXPECT_EQ(j.completions.get(), 1u);
-  EXPECT_EQ(j.releases.get(), 1u);
+  this->expect_completed_and_released_once(j);
 }
 
 TYPED_TEST(compute_test, multiple_concurrent_processes) {
   auto ex = this->make_executor(4);
   basic_scope<TypeParam> group;
-  std::vector<std::unique_ptr<typename TestFixture::job_type>> jobs;
-  for (int i = 0; i < 8; ++i) {
-    jobs.push_back(std::make_unique<typename TestFixture::job_type>());
-    jobs.back()->tiles = 50;
-    jobs.back()->make(&TestFixture::job_type::tiled, &group, 0, 2);
-  }
+  auto jobs = this->make_jobs(8, [&](auto& j, int) {
+    j.tiles = 50;
+    j.make(&TestFixture::job_type::tiled, &group, 0, 2);
+  });
   for (auto& j : jobs) ASSERT_TRUE(ex->schedule(*j->proc).is_ok());
   this->wait_idle(group);
   for (auto& j : jobs) {
     this->expect_each_tile_once(*j);
-    EXPECT_EQ(j->completions.get(), 1u);
-    EXPECT_EQ(j->releases.get(), 1u);
+    this->expect_completed_and_released_once(*j);
   }
 }
 
 TYPED_TEST(compute_test, dependency_chain_compute_to_compute_to_immediate) {
-  using process = typename TestFixture::process_type;
   auto ex = this->make_executor(4);
   basic_scope<TypeParam> group;
   test::status_log log;
   typename TestFixture::job_type a, b, c;
-  a.id = 0, b.id = 1, c.id = 2;
-  a.log = b.log = c.log = &log;
+  test::log_in_order(log, {&a, &b, &c});
   a.tiles = 64, b.tiles = 32;
   c.make(&TestFixture::job_type::counting, &group, 1);
-  process* after_b[] = {c.proc.get()};
-  b.make(&TestFixture::job_type::tiled, &group, 1, 2, after_b);
-  process* after_a[] = {b.proc.get()};
-  a.make(&TestFixture::job_type::tiled, &group, 0, 4, after_a);
+  b.make_waking(c, &TestFixture::job_type::tiled, &group, 1, 2);
+  a.make_waking(b, &TestFixture::job_type::tiled, &group, 0, 4);
   ASSERT_TRUE(ex->schedule(*a.proc).is_ok());
   this->wait_idle(group);
-  const auto entries = log.entries();
-  ASSERT_EQ(entries.size(), 3u);
-  EXPECT_EQ(entries[0].id, 0);
-  EXPECT_EQ(entries[1].id, 1);
-  EXPECT_EQ(entries[2].id, 2);
+  EXPECT_EQ(test::completion_ids(log), (std::vector<int>{0, 1, 2}));
   this->expect_each_tile_once(a);
   this->expect_each_tile_once(b);
 }
@@ -157,8 +144,7 @@ TYPED_TEST(compute_test, repeated_sleep_wake_cycles_of_a_persistent_process) {
   ASSERT_TRUE(ex->schedule(*j.proc).is_ok());
   this->wait_idle(group);
   EXPECT_EQ(j.retired.load(), cycles);
-  EXPECT_EQ(j.completions.get(), 1u);
-  EXPECT_EQ(j.releases.get(), 1u);
+  this->expect_completed_and_released_once(j);
   // How many times the process was placed is not asserted: a wake that lands
   // while the slot still holds the process (its last drainer not yet gone)
   // re-enters the same placement, which a loaded machine (ASAN CI) showed.
@@ -240,12 +226,10 @@ TYPED_TEST(compute_test, overflow_beyond_the_slot_count) {
     ASSERT_TRUE(ex->schedule(*h.proc).is_ok());
   }
   ASSERT_EQ(ex->statistics().overflowed, 0u);
-  std::vector<std::unique_ptr<typename TestFixture::job_type>> jobs;
-  for (int i = 0; i < 8; ++i) {
-    jobs.push_back(std::make_unique<typename TestFixture::job_type>());
-    jobs.back()->tiles = 100;
-    jobs.back()->make(&TestFixture::job_type::tiled, &group, 0, 2);
-  }
+  auto jobs = this->make_jobs(8, [&](auto& j, int) {
+    j.tiles = 100;
+    j.make(&TestFixture::job_type::tiled, &group, 0, 2);
+  });
   for (auto& j : jobs) ASSERT_TRUE(ex->schedule(*j->proc).is_ok());
   // The holders report keep_active until stopped: no slot freed meanwhile.
   EXPECT_GE(ex->statistics().overflowed, jobs.size());
@@ -255,8 +239,7 @@ TYPED_TEST(compute_test, overflow_beyond_the_slot_count) {
   this->wait_idle(group);
   for (auto& j : jobs) {
     this->expect_each_tile_once(*j);
-    EXPECT_EQ(j->completions.get(), 1u);
-    EXPECT_EQ(j->releases.get(), 1u);
+    this->expect_completed_and_released_once(*j);
   }
   for (auto& h : holders) EXPECT_EQ(h.completions.get(), 1u);
 }

@@ -24,8 +24,7 @@ TYPED_TEST(executor_test, single_process_completes_immediately) {
   ASSERT_TRUE(ex->schedule(*j.proc).is_ok());
   this->wait_idle(group);
   EXPECT_EQ(j.drains.load(), 1u);
-  EXPECT_EQ(j.completions.get(), 1u);
-  EXPECT_EQ(j.releases.get(), 1u);
+  this->expect_completed_and_released_once(j);
   ASSERT_EQ(log.entries().size(), 1u);
   EXPECT_TRUE(log.entries()[0].result.is_ok());
   EXPECT_EQ(j.proc->state(), lifecycle::completed);
@@ -41,30 +40,21 @@ TYPED_TEST(executor_test, multi_drain_process) {
   this->wait_idle(group);
   EXPECT_EQ(j.drains.load(), 5u);
   EXPECT_EQ(j.overlaps.load(), 0u);
-  EXPECT_EQ(j.completions.get(), 1u);
-  EXPECT_EQ(j.releases.get(), 1u);
+  this->expect_completed_and_released_once(j);
 }
 
 TYPED_TEST(executor_test, dependency_chain_runs_in_order) {
-  using process = typename TestFixture::process_type;
   auto ex = this->make_executor(2);
   basic_scope<TypeParam> group;
   test::status_log log;
   typename TestFixture::job_type a, b, c;
-  a.id = 0, b.id = 1, c.id = 2;
-  a.log = b.log = c.log = &log;
+  test::log_in_order(log, {&a, &b, &c});
   c.make(&TestFixture::job_type::counting, &group, 1);
-  process* after_b[] = {c.proc.get()};
-  b.make(&TestFixture::job_type::counting, &group, 1, 1, after_b);
-  process* after_a[] = {b.proc.get()};
-  a.make(&TestFixture::job_type::counting, &group, 0, 1, after_a);
+  b.make_waking(c, &TestFixture::job_type::counting, &group, 1);
+  a.make_waking(b, &TestFixture::job_type::counting, &group);
   ASSERT_TRUE(ex->schedule(*a.proc).is_ok());  // only A: B and C are woken by their predecessors
   this->wait_idle(group);
-  const auto entries = log.entries();
-  ASSERT_EQ(entries.size(), 3u);
-  EXPECT_EQ(entries[0].id, 0);
-  EXPECT_EQ(entries[1].id, 1);
-  EXPECT_EQ(entries[2].id, 2);
+  EXPECT_EQ(test::completion_ids(log), (std::vector<int>{0, 1, 2}));
 }
 
 TYPED_TEST(executor_test, diamond_dependency) {
@@ -73,12 +63,10 @@ TYPED_TEST(executor_test, diamond_dependency) {
   basic_scope<TypeParam> group;
   test::status_log log;
   typename TestFixture::job_type a, b, c, d;
-  a.id = 0, b.id = 1, c.id = 2, d.id = 3;
-  a.log = b.log = c.log = d.log = &log;
+  test::log_in_order(log, {&a, &b, &c, &d});
   d.make(&TestFixture::job_type::counting, &group, 2);
-  process* to_d[] = {d.proc.get()};
-  b.make(&TestFixture::job_type::counting, &group, 1, 1, to_d);
-  c.make(&TestFixture::job_type::counting, &group, 1, 1, to_d);
+  b.make_waking(d, &TestFixture::job_type::counting, &group, 1);
+  c.make_waking(d, &TestFixture::job_type::counting, &group, 1);
   process* to_bc[] = {b.proc.get(), c.proc.get()};
   a.make(&TestFixture::job_type::counting, &group, 0, 1, to_bc);
   ASSERT_TRUE(ex->schedule(*a.proc).is_ok());
@@ -126,17 +114,12 @@ TYPED_TEST(executor_test, drain_error_delivered_to_completion) {
 TYPED_TEST(executor_test, many_independent_processes) {
   auto ex = this->make_executor(4);
   basic_scope<TypeParam> group;
-  std::vector<std::unique_ptr<typename TestFixture::job_type>> jobs;
-  for (int i = 0; i < 64; ++i) {
-    jobs.push_back(std::make_unique<typename TestFixture::job_type>());
-    jobs.back()->make(&TestFixture::job_type::exclusive_counting, &group);
-  }
+  auto jobs = this->make_jobs(64, [&](auto& j, int) { j.make(&TestFixture::job_type::exclusive_counting, &group); });
   for (auto& j : jobs) ASSERT_TRUE(ex->schedule(*j->proc).is_ok());
   this->wait_idle(group);
   for (auto& j : jobs) {
     EXPECT_EQ(j->drains.load(), 1u);
-    EXPECT_EQ(j->completions.get(), 1u);
-    EXPECT_EQ(j->releases.get(), 1u);
+    this->expect_completed_and_released_once(*j);
   }
 }
 
@@ -144,12 +127,10 @@ TYPED_TEST(executor_test, concurrent_schedule_from_multiple_threads) {
   auto ex = this->make_executor(4);
   basic_scope<TypeParam> group;
   constexpr int threads = 8, per_thread = 16;
-  std::vector<std::unique_ptr<typename TestFixture::job_type>> jobs;
-  for (int i = 0; i < threads * per_thread; ++i) {
-    jobs.push_back(std::make_unique<typename TestFixture::job_type>());
-    jobs.back()->complete_after = 3;
-    jobs.back()->make(&TestFixture::job_type::exclusive_counting, &group);
-  }
+  auto jobs = this->make_jobs(threads * per_thread, [&](auto& j, int) {
+    j.complete_after = 3;
+    j.make(&TestFixture::job_type::exclusive_counting, &group);
+  });
   std::vector<std::thread> schedulers;
   for (int t = 0; t < threads; ++t) {
     schedulers.emplace_back([&, t] {
@@ -207,16 +188,13 @@ TYPED_TEST(executor_test, concurrent_sleep_wake_from_multiple_threads) {
 }
 
 TYPED_TEST(executor_test, dependency_chain_with_multiple_drains) {
-  using process = typename TestFixture::process_type;
   auto ex = this->make_executor(2);
   basic_scope<TypeParam> group;
   typename TestFixture::job_type a, b, c;
   a.complete_after = 10, b.complete_after = 5, c.complete_after = 3;
   c.make(&TestFixture::job_type::exclusive_counting, &group, 1);
-  process* after_b[] = {c.proc.get()};
-  b.make(&TestFixture::job_type::exclusive_counting, &group, 1, 1, after_b);
-  process* after_a[] = {b.proc.get()};
-  a.make(&TestFixture::job_type::exclusive_counting, &group, 0, 1, after_a);
+  b.make_waking(c, &TestFixture::job_type::exclusive_counting, &group, 1);
+  a.make_waking(b, &TestFixture::job_type::exclusive_counting, &group);
   ASSERT_TRUE(ex->schedule(*a.proc).is_ok());
   this->wait_idle(group);
   EXPECT_EQ(a.drains.load(), 10u);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <vector>
@@ -67,6 +68,15 @@ struct job {
     o.on_complete = &on_complete;
     o.on_release = &on_release;
     proc = std::make_unique<process>(o);
+  }
+
+  // make() with one dependent, `next` (already made), whose suspend count
+  // this process's resolution brings down; the job keeps the dependents span's
+  // storage, so it outlives the process.
+  void make_waking(job& next, drain_function drain, basic_scope<S>* group, std::uint32_t suspend_count = 0,
+                   std::uint32_t wake_budget = 1) {
+    next_ = next.proc.get();
+    make(drain, group, suspend_count, wake_budget, std::span<process* const>(&next_, 1));
   }
 
   static job& of(process& p) { return *static_cast<job*>(p.user_data()); }
@@ -173,7 +183,27 @@ struct job {
     r.keep_active = true;
     return status::ok();
   }
+
+ private:
+  process* next_ = nullptr;  // make_waking's dependent
 };
+
+// Points each job's completion log at `log`, with ids 0, 1, ... in list order.
+template <class S>
+void log_in_order(status_log& log, std::initializer_list<job<S>*> jobs) {
+  int id = 0;
+  for (job<S>* j : jobs) {
+    j->log = &log;
+    j->id = id++;
+  }
+}
+
+// The ids in `log`, in completion order.
+inline std::vector<int> completion_ids(const status_log& log) {
+  std::vector<int> ids;
+  for (const auto& e : log.entries()) ids.push_back(e.id);
+  return ids;
+}
 
 template <class S>
 class executor_fixture : public ::testing::Test {
@@ -193,6 +223,24 @@ class executor_fixture : public ::testing::Test {
   void wait_idle(basic_scope<S>& group) {
     const status s = group.wait_idle(deadline::after(std::chrono::seconds(60)));
     ASSERT_TRUE(s.is_ok()) << s.to_string();
+  }
+
+  // `count` fresh jobs, each handed to setup(job, index), which configures
+  // and makes it.
+  template <class Setup>
+  static std::vector<std::unique_ptr<job_type>> make_jobs(int count, Setup setup) {
+    std::vector<std::unique_ptr<job_type>> jobs;
+    for (int i = 0; i < count; ++i) {
+      jobs.push_back(std::make_unique<job_type>());
+      setup(*jobs.back(), i);
+    }
+    return jobs;
+  }
+
+  // The process completed (on_complete ran) and was released, once each.
+  static void expect_completed_and_released_once(const job_type& j) {
+    EXPECT_EQ(j.completions.get(), 1u) << "job " << j.id;
+    EXPECT_EQ(j.releases.get(), 1u) << "job " << j.id;
   }
 
   watchdog dog_{std::chrono::seconds(120)};

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -36,6 +37,23 @@ class process_test : public ::testing::Test {
     o.drain = &no_work;
     o.suspend_count = suspend_count;
     o.wake_budget = wake_budget;
+    return o;
+  }
+
+  // basic(suspend_count), its completion recorded through `r` (which must
+  // outlive the process).
+  static options logged(record& r, std::uint32_t suspend_count = 0) {
+    options o = basic(suspend_count);
+    o.user_data = &r;
+    o.on_complete = &log_completion;
+    return o;
+  }
+
+  // basic(suspend_count) with `dependents` (caller-owned: they must outlive
+  // the process).
+  static options waking(std::span<process_type* const> dependents, std::uint32_t suspend_count = 0) {
+    options o = basic(suspend_count);
+    o.dependents = dependents;
     return o;
   }
 
@@ -117,10 +135,7 @@ TYPED_TEST(process_test, wake_cancelled_returns_false) {
 TYPED_TEST(process_test, complete_success) {
   test::status_log log;
   typename TestFixture::record r{&log, 7};
-  auto o = TestFixture::basic();
-  o.user_data = &r;
-  o.on_complete = &TestFixture::log_completion;
-  typename TestFixture::process_type p(o);
+  typename TestFixture::process_type p(TestFixture::logged(r));
   typename TestFixture::activated act;
   EXPECT_TRUE(p.complete(act));
   EXPECT_TRUE(p.is_terminal());
@@ -136,10 +151,7 @@ TYPED_TEST(process_test, complete_success) {
 TYPED_TEST(process_test, complete_with_error) {
   test::status_log log;
   typename TestFixture::record r{&log, 1};
-  auto o = TestFixture::basic();
-  o.user_data = &r;
-  o.on_complete = &TestFixture::log_completion;
-  typename TestFixture::process_type p(o);
+  typename TestFixture::process_type p(TestFixture::logged(r));
   p.report_error(errors::internal("tile 3 failed"));
   typename TestFixture::activated act;
   EXPECT_TRUE(p.complete(act));
@@ -160,9 +172,7 @@ TYPED_TEST(process_test, completion_activates_dependents_in_order) {
   using process = typename TestFixture::process_type;
   process b(TestFixture::basic(1)), c(TestFixture::basic(1));
   process* deps[] = {&b, &c};
-  auto o = TestFixture::basic();
-  o.dependents = deps;
-  process a(o);
+  process a(TestFixture::waking(deps));
   typename TestFixture::activated act;
   ASSERT_TRUE(a.complete(act));
   ASSERT_EQ(act.list.size(), 2u);
@@ -176,9 +186,7 @@ TYPED_TEST(process_test, dependent_with_other_dependencies_stays_suspended) {
   using process = typename TestFixture::process_type;
   process b(TestFixture::basic(2));
   process* deps[] = {&b};
-  auto o = TestFixture::basic();
-  o.dependents = deps;
-  process a(o);
+  process a(TestFixture::waking(deps));
   typename TestFixture::activated act;
   a.complete(act);
   EXPECT_TRUE(act.list.empty());
@@ -190,13 +198,9 @@ TYPED_TEST(process_test, diamond_dependency) {
   using process = typename TestFixture::process_type;
   process d(TestFixture::basic(2));
   process* to_d[] = {&d};
-  auto mid = TestFixture::basic(1);
-  mid.dependents = to_d;
-  process b(mid), c(mid);
+  process b(TestFixture::waking(to_d, 1)), c(TestFixture::waking(to_d, 1));
   process* to_bc[] = {&b, &c};
-  auto top = TestFixture::basic();
-  top.dependents = to_bc;
-  process a(top);
+  process a(TestFixture::waking(to_bc));
 
   typename TestFixture::activated act;
   a.complete(act);
@@ -223,10 +227,7 @@ TYPED_TEST(process_test, report_error_marks_terminal) {
 TYPED_TEST(process_test, first_error_wins) {
   test::status_log log;
   typename TestFixture::record r{&log, 0};
-  auto o = TestFixture::basic();
-  o.user_data = &r;
-  o.on_complete = &TestFixture::log_completion;
-  typename TestFixture::process_type p(o);
+  typename TestFixture::process_type p(TestFixture::logged(r));
   EXPECT_TRUE(p.report_error(errors::internal("first")));
   EXPECT_FALSE(p.report_error(errors::data_loss("second")));
   typename TestFixture::activated act;
@@ -238,10 +239,7 @@ TYPED_TEST(process_test, first_error_wins) {
 TYPED_TEST(process_test, cancel_suspended_resolves_inline) {
   test::status_log log;
   typename TestFixture::record r{&log, 0};
-  auto o = TestFixture::basic(2);
-  o.user_data = &r;
-  o.on_complete = &TestFixture::log_completion;
-  typename TestFixture::process_type p(o);
+  typename TestFixture::process_type p(TestFixture::logged(r, 2));
   typename TestFixture::activated act;
   const auto outcome = p.cancel(act);
   EXPECT_EQ(outcome.found, lifecycle::suspended);
@@ -254,10 +252,7 @@ TYPED_TEST(process_test, cancel_suspended_resolves_inline) {
 TYPED_TEST(process_test, cancel_runnable_leaves_resolution_to_the_drainer) {
   test::status_log log;
   typename TestFixture::record r{&log, 0};
-  auto o = TestFixture::basic();
-  o.user_data = &r;
-  o.on_complete = &TestFixture::log_completion;
-  typename TestFixture::process_type p(o);
+  typename TestFixture::process_type p(TestFixture::logged(r));
   typename TestFixture::activated act;
   const auto outcome = p.cancel(act);
   EXPECT_EQ(outcome.found, lifecycle::runnable);
@@ -283,10 +278,7 @@ TYPED_TEST(process_test, cancel_already_completed_is_a_no_op) {
 TYPED_TEST(process_test, cancel_preserves_existing_error) {
   test::status_log log;
   typename TestFixture::record r{&log, 0};
-  auto o = TestFixture::basic(1);
-  o.user_data = &r;
-  o.on_complete = &TestFixture::log_completion;
-  typename TestFixture::process_type p(o);
+  typename TestFixture::process_type p(TestFixture::logged(r, 1));
   p.report_error(errors::internal("earlier failure"));
   typename TestFixture::activated act;
   p.cancel(act);
@@ -298,9 +290,7 @@ TYPED_TEST(process_test, cancel_suspended_wakes_dependents) {
   using process = typename TestFixture::process_type;
   process b(TestFixture::basic(1)), c(TestFixture::basic(1));
   process* deps[] = {&b, &c};
-  auto o = TestFixture::basic(1);
-  o.dependents = deps;
-  process a(o);
+  process a(TestFixture::waking(deps, 1));
   typename TestFixture::activated act;
   a.cancel(act);
   ASSERT_EQ(act.list.size(), 2u);
@@ -346,10 +336,7 @@ TYPED_TEST(process_test, concurrent_error_reporting_keeps_one) {
   for (int round = 0; round < rounds; ++round) {
     test::status_log log;
     typename TestFixture::record r{&log, 0};
-    auto o = TestFixture::basic();
-    o.user_data = &r;
-    o.on_complete = &TestFixture::log_completion;
-    typename TestFixture::process_type p(o);
+    typename TestFixture::process_type p(TestFixture::logged(r));
     relaxed_cell<std::uint32_t> winners{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {

@@ -6,9 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -20,6 +17,7 @@
 #include "weft/relaxed_cell.hpp"
 #include "weft/sync/fuzz.hpp"
 #include "weft/sync/os.hpp"
+#include "weft/testing/watchdog.hpp"
 
 namespace weft::exec::test {
 
@@ -43,39 +41,8 @@ std::uint64_t scaled(std::uint64_t n) {
   return n;
 }
 
-// Aborts the test binary if a test runs past its limit, so a hang fails CI
-// instead of stalling it. A mutex + condition variable: only this helper
-// thread and the test thread touch it.
-class watchdog {
- public:
-  explicit watchdog(std::chrono::seconds limit = std::chrono::seconds(120)) {
-    thread_ = std::thread([this, limit] {
-      std::unique_lock lock(mutex_);
-      if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::fprintf(stderr, "weft watchdog: %s.%s exceeded %llds; aborting\n", info ? info->test_suite_name() : "?",
-                     info ? info->name() : "?", static_cast<long long>(limit.count()));
-        std::abort();
-      }
-    });
-  }
-  ~watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_all();
-    thread_.join();
-  }
-  watchdog(const watchdog&) = delete;
-  watchdog& operator=(const watchdog&) = delete;
-
- private:
-  std::mutex mutex_;  // guards done_; touched twice per test
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+// Aborts the test binary if a test runs past its limit (weft/testing/watchdog.hpp).
+using weft::testing::watchdog;
 
 // A count that threads bump and a test thread waits on.
 class counter {

@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "file_workers.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -44,52 +44,15 @@ using weft::io::detail::run_blocking;
 using weft::io::detail::status_from_errno;
 using weft::io::detail::transfer_state;
 using weft::io::detail::try_nowait_read;
+using weft::io::test::fd_guard;
+using weft::io::test::pattern;
+using weft::io::test::pipe_pair;
+using weft::io::test::temp_dir;
+using weft::io::test::temp_file;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::uint64_t& progress_of(operation& op) { return op_access::internal(op).progress; }
-
-// A scratch directory removed (with its files) at the end of the test.
-class temp_dir {
- public:
-  temp_dir() {
-    const char* base = std::getenv("TMPDIR");
-    path_ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/weft-file-io-XXXXXX";
-    if (::mkdtemp(path_.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << path_;
-  }
-  ~temp_dir() {
-    for (const std::string& file : files_) ::unlink(file.c_str());
-    ::rmdir(path_.c_str());
-  }
-  std::string file(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
-
-std::vector<std::byte> pattern(std::size_t size, unsigned seed = 7) {
-  std::vector<std::byte> bytes(size);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>((i * 31 + seed) & 0xFF);
-  return bytes;
-}
-
-// A file holding `bytes`, opened read-write; closed by the destructor.
-struct scratch_file {
-  scratch_file(temp_dir& dir, const std::vector<std::byte>& bytes) : path(dir.file("data")) {
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    EXPECT_GE(fd, 0) << path;
-    EXPECT_EQ(::pwrite(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
-  }
-  ~scratch_file() {
-    if (fd >= 0) ::close(fd);
-  }
-  std::string path;
-  int fd = -1;
-};
 
 // An address range of `size` bytes that is reserved but never touched, for the
 // arithmetic of transfers larger than memory.
@@ -356,12 +319,11 @@ TEST(RunBlocking, OpenWriteCloseOpenReadRoundTrip) {
 }
 
 TEST(RunBlocking, ReadStopsAtEndOfFileWithOk) {
-  temp_dir dir;
   const std::vector<std::byte> data = pattern(10000);
-  scratch_file file(dir, data);
+  const temp_file file(data);
   std::vector<std::byte> back(8192);
   file_read_op read;
-  read.fd = file.fd;
+  read.fd = file.fd();
   read.offset = 5000;
   read.buffer = back;
   ASSERT_TRUE(run_blocking(read).is_ok());
@@ -369,7 +331,7 @@ TEST(RunBlocking, ReadStopsAtEndOfFileWithOk) {
   EXPECT_TRUE(std::equal(back.begin(), back.begin() + 5000, data.begin() + 5000));
 
   file_read_op past_end;
-  past_end.fd = file.fd;
+  past_end.fd = file.fd();
   past_end.offset = 1 << 20;
   past_end.buffer = back;
   ASSERT_TRUE(run_blocking(past_end).is_ok());
@@ -377,12 +339,11 @@ TEST(RunBlocking, ReadStopsAtEndOfFileWithOk) {
 }
 
 TEST(RunBlocking, ReadResumesAtProgress) {
-  temp_dir dir;
   const std::vector<std::byte> data = pattern(4096);
-  scratch_file file(dir, data);
+  const temp_file file(data);
   std::vector<std::byte> back(4096);
   file_read_op read;
-  read.fd = file.fd;
+  read.fd = file.fd();
   read.buffer = back;
   progress_of(read) = 1000;  // the first 1000 bytes are "already there"
   ASSERT_TRUE(run_blocking(read).is_ok());
@@ -442,18 +403,16 @@ TEST(RunBlocking, OpenErrorsNameThePath) {
 }
 
 TEST(RunBlocking, WriteToReadOnlyFdFails) {
-  temp_dir dir;
-  scratch_file file(dir, pattern(16));
-  const int read_only = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(read_only, 0);
   const std::vector<std::byte> data = pattern(16);
+  const temp_file file(data);
+  const fd_guard read_only(::open(file.path().c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_GE(read_only.get(), 0);
   file_write_op write;
-  write.fd = read_only;
+  write.fd = read_only.get();
   write.buffer = data;
   const status s = run_blocking(write);
   EXPECT_FALSE(s.is_ok());
   EXPECT_EQ(write.bytes_written, 0u);
-  ::close(read_only);
 }
 
 TEST(RunBlocking, NonFileOperationsAreUnimplemented) {
@@ -471,12 +430,11 @@ TEST(NowaitRead, ProbeFindsSupportOnThisKernel) {
 }
 
 TEST(NowaitRead, CachedFileReadsInlineToEndOfFile) {
-  temp_dir dir;
   const std::vector<std::byte> data = pattern(100000);
-  scratch_file file(dir, data);  // just written: in the page cache
+  const temp_file file(data);  // just written: in the page cache
   std::vector<std::byte> back(150000);
   file_read_op read;
-  read.fd = file.fd;
+  read.fd = file.fd();
   read.buffer = back;
   status out;
   const nowait_outcome outcome = try_nowait_read(read, out);
@@ -494,13 +452,13 @@ TEST(NowaitRead, CachedFileReadsInlineToEndOfFile) {
 TEST(NowaitRead, FileThatRefusesNowaitWouldBlockInsteadOfFailing) {
   // shmem (memfd) refuses RWF_NOWAIT with EOPNOTSUPP on some kernels: that must
   // send the read to the asynchronous path, not fail it.
-  const int fd = ::memfd_create("weft-nowait-test", MFD_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  const std::vector<std::byte> data = pattern(8192, 3);
-  ASSERT_EQ(::pwrite(fd, data.data(), data.size(), 0), 8192);
+  const fd_guard memfd(::memfd_create("weft-nowait-test", MFD_CLOEXEC));
+  ASSERT_GE(memfd.get(), 0);
+  const std::vector<std::byte> data = pattern(8192);
+  ASSERT_EQ(::pwrite(memfd.get(), data.data(), data.size(), 0), 8192);
   std::vector<std::byte> back(4096);
   file_read_op read;
-  read.fd = fd;
+  read.fd = memfd.get();
   read.offset = 2048;
   read.buffer = back;
   status out;
@@ -514,7 +472,6 @@ TEST(NowaitRead, FileThatRefusesNowaitWouldBlockInsteadOfFailing) {
     EXPECT_EQ(progress_of(read), 0u);
   }
   EXPECT_TRUE(std::equal(back.begin(), back.begin() + read.bytes_read, data.begin() + 2048));
-  ::close(fd);
 }
 
 TEST(NowaitRead, BadFdFailsWithTheStatus) {
@@ -529,17 +486,14 @@ TEST(NowaitRead, BadFdFailsWithTheStatus) {
 }
 
 TEST(NowaitRead, PipeIsNotSeekableAndFails) {
-  int ends[2];
-  ASSERT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  const pipe_pair pipe;
   std::vector<std::byte> back(16);
   file_read_op read;
-  read.fd = ends[0];
+  read.fd = pipe.reader();
   read.buffer = back;
   status out;
   EXPECT_EQ(try_nowait_read(read, out), nowait_outcome::failed);
   EXPECT_EQ(out.code(), status_code::invalid_argument) << out;
-  ::close(ends[0]);
-  ::close(ends[1]);
 }
 
 // ---------------------------------------------------------------- file_workers
@@ -613,18 +567,17 @@ TEST(FileWorkers, CountOutsideOneToSixtyFourIsRejected) {
 }
 
 TEST(FileWorkers, ManyReadsAreEachPostedOnceWithTheirData) {
-  temp_dir dir;
   constexpr std::size_t piece = 4096;
   constexpr std::size_t count = 256;
   const std::vector<std::byte> data = pattern(piece * count);
-  scratch_file file(dir, data);
+  const temp_file file(data);
   recording_sink sink;
   auto made = file_workers::create(4, sink, "wtest");
   ASSERT_TRUE(made.ok()) << made.status();
   std::vector<std::vector<std::byte>> buffers(count, std::vector<std::byte>(piece));
   std::vector<file_read_op> reads(count);
   for (std::size_t i = 0; i < count; ++i) {
-    reads[i].fd = file.fd;
+    reads[i].fd = file.fd();
     reads[i].offset = i * piece;
     reads[i].buffer = buffers[i];
     (*made)->start(reads[i]);

@@ -7,8 +7,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -17,6 +15,7 @@
 
 #include "weft/base/allocator.hpp"
 #include "weft/io/semaphore.hpp"
+#include "weft/testing/watchdog.hpp"
 
 namespace weft::io {
 namespace {
@@ -27,35 +26,8 @@ constexpr std::uint64_t queue(std::uint32_t n) { return make_queue_axis(1, 0, 0,
 const std::uint64_t A = queue(1), B = queue(2), C = queue(3);
 
 // Aborts the binary if a test hangs, so a lost wake-up fails instead of
-// stalling CI. Only this thread and the test thread touch it.
-class watchdog {
- public:
-  explicit watchdog(std::chrono::seconds limit = std::chrono::seconds(60)) {
-    thread_ = std::thread([this, limit] {
-      std::unique_lock lock(mutex_);
-      if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
-        std::fprintf(stderr, "frontier tracker watchdog: test exceeded %llds\n", static_cast<long long>(limit.count()));
-        std::abort();
-      }
-    });
-  }
-  ~watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_all();
-    thread_.join();
-  }
-  watchdog(const watchdog&) = delete;
-  watchdog& operator=(const watchdog&) = delete;
-
- private:
-  std::mutex mutex_;  // guards done_
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+// stalling CI.
+using weft::testing::watchdog;
 
 // A waiter that records its completions (thread-safe: callbacks may run on
 // any thread) and lets the test block until it has completed.

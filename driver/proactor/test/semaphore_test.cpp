@@ -3,10 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +12,7 @@
 
 #include "weft/event_count.hpp"
 #include "weft/relaxed_cell.hpp"
+#include "weft/testing/watchdog.hpp"
 
 namespace {
 
@@ -28,35 +26,7 @@ using namespace std::chrono_literals;
 
 // ---- test scaffolding (driver/ holds no std::atomic: weft primitives and mutexes)
 
-// Aborts the binary if a test hangs past its limit (a mutex + condition
-// variable; only this helper and the test thread touch it).
-class watchdog {
- public:
-  explicit watchdog(std::chrono::seconds limit = std::chrono::seconds(60)) {
-    thread_ = std::thread([this, limit] {
-      std::unique_lock<std::mutex> lock(mutex_);
-      if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
-        std::fprintf(stderr, "semaphore_test watchdog: test exceeded %llds; aborting\n",
-                     static_cast<long long>(limit.count()));
-        std::abort();
-      }
-    });
-  }
-  ~watchdog() {
-    {
-      const std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+using weft::testing::watchdog;  // aborts the binary if a test hangs past its limit
 
 // A count that callbacks bump and a test thread waits on.
 class counter {

@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "test_files.hpp"
 #include "weft/io/event.hpp"
 
 namespace {
@@ -47,6 +47,11 @@ using weft::io::detail::completion_sink;
 using weft::io::detail::create_uring_backend;
 using weft::io::detail::op_access;
 using weft::io::detail::waitable;
+using weft::io::test::fd_guard;
+using weft::io::test::pattern;
+using weft::io::test::pipe_pair;
+using weft::io::test::temp_dir;
+using weft::io::test::temp_file;
 namespace capability = weft::io::capability;
 namespace open_flag = weft::io::open_flag;
 
@@ -126,36 +131,6 @@ bool pump(backend& ring, fake_sink& sink, Done done, std::chrono::milliseconds l
 bool pump_count(backend& ring, fake_sink& sink, std::size_t count, std::chrono::milliseconds limit = 5000ms) {
   const auto reached = [&] { return sink.completed.size() >= count; };
   return pump(ring, sink, reached, limit);
-}
-
-// A scratch directory removed (with its files) at the end of the test.
-class temp_dir {
- public:
-  temp_dir() {
-    const char* base = std::getenv("TMPDIR");
-    path_ = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/weft-uring-XXXXXX";
-    if (::mkdtemp(path_.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << path_;
-  }
-  ~temp_dir() {
-    for (const std::string& file : files_) ::unlink(file.c_str());
-    ::rmdir(path_.c_str());
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string file(const std::string& name) {
-    files_.push_back(path_ + "/" + name);
-    return files_.back();
-  }
-
- private:
-  std::string path_;
-  std::vector<std::string> files_;
-};
-
-std::vector<std::byte> pattern(std::size_t size, unsigned seed = 3) {
-  std::vector<std::byte> bytes(size);
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>((i * 131 + seed) & 0xFF);
-  return bytes;
 }
 
 // A descriptor number that is certainly not open.
@@ -461,9 +436,8 @@ TEST_F(uring_backend_test, WaitReturnsByItsDeadline) {
 TEST_F(uring_backend_test, WriteThenReadBackWithShortReadAndEof) {
   auto ring = open();
   ASSERT_NE(ring, nullptr);
-  temp_dir dir;
-  const std::string path = dir.file("data");
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const temp_file file;
+  const int fd = file.fd();
   ASSERT_GE(fd, 0);
   const std::vector<std::byte> data = pattern((1 << 20) + 123);
   fake_sink sink;
@@ -508,7 +482,6 @@ TEST_F(uring_backend_test, WriteThenReadBackWithShortReadAndEof) {
   ASSERT_NE(sink.result_of(at_eof), nullptr);
   EXPECT_TRUE(sink.result_of(at_eof)->is_ok()) << *sink.result_of(at_eof);
   EXPECT_EQ(at_eof.bytes_read, 0u);
-  ::close(fd);
 }
 
 TEST_F(uring_backend_test, OpenCreatesWithCloexecAndCloseReleases) {
@@ -589,27 +562,6 @@ TEST_F(uring_backend_test, ErrorsNameTheOperation) {
   EXPECT_TRUE(contains(sink.result_of(read_bad)->message(), "file_read " + fd_text + " offset 4096"));
   EXPECT_EQ(read_bad.bytes_read, 0u);
 }
-
-// A pipe returns what it has, so a read gets short pieces the backend must
-// continue.
-class pipe_pair {
- public:
-  pipe_pair() { EXPECT_EQ(::pipe2(fds_, O_CLOEXEC), 0); }
-  ~pipe_pair() {
-    close_writer();
-    if (fds_[0] >= 0) ::close(fds_[0]);
-  }
-  pipe_pair(const pipe_pair&) = delete;
-  pipe_pair& operator=(const pipe_pair&) = delete;
-  int reader() const { return fds_[0]; }
-  int writer() const { return fds_[1]; }
-  void close_writer() {
-    if (fds_[1] >= 0) ::close(std::exchange(fds_[1], -1));
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
 
 TEST_F(uring_backend_test, ShortTransfersAreContinued) {
   auto ring = open();
@@ -724,7 +676,8 @@ TEST_F(uring_backend_test, TransferLargerThanTheClampIsSplitAndContinued) {
   constexpr std::uint64_t gib = std::uint64_t{1} << 30;
   // A sparse memfd: its holes read as the shared zero page, so the kernel
   // neither allocates page cache nor touches a disk.
-  const int fd = ::memfd_create("weft-uring-sparse", MFD_CLOEXEC);
+  const fd_guard sparse(::memfd_create("weft-uring-sparse", MFD_CLOEXEC));
+  const int fd = sparse.get();
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(5 * gib)), 0);  // all hole: reads are zeros
   const std::byte marker{0xAB};
@@ -752,7 +705,6 @@ TEST_F(uring_backend_test, TransferLargerThanTheClampIsSplitAndContinued) {
   ASSERT_TRUE(pump_count(*ring, sink, 2, 60000ms));
   EXPECT_TRUE(sink.completed[1].result.is_ok()) << sink.completed[1].result;
   EXPECT_EQ(tail.bytes_read, gib);
-  ::close(fd);
 }
 
 // ---- back-pressure and teardown -------------------------------------------------

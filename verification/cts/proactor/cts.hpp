@@ -4,9 +4,7 @@
 //   WEFT_CTS_SUITE(timer_cts);                 // the fixture, instantiated over the configurations
 //   TEST_P(timer_cts, past_deadline_completes_ok) {
 //     auto& tick = make<timer_op>();           // fixture-owned; callback = the completion log
-//     ASSERT_TRUE(io().submit(tick).is_ok());
-//     ASSERT_TRUE(poll_until([&] { return log.count(tick) == 1; }));
-//     EXPECT_EQ(log.result(tick).code(), status_code::ok);
+//     WEFT_EXPECT_CODE(submit_and_await(tick), status_code::ok);  // submit, poll until its callback
 //   }
 //
 // Configurations: io_uring (every capability), io_uring_minimal (only
@@ -43,6 +41,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -155,6 +154,21 @@ class proactor_cts : public ::testing::TestWithParam<backend_config> {
     owned_.push_back(std::move(owned));
     return op;
   }
+  // The same, aimed at `target` (event and notification operations):
+  //   auto& wait = make<event_wait_op>(ready.get());
+  template <class Op, class Target>
+  Op& make(Target* target) {
+    Op& op = make<Op>();
+    op.target = target;
+    return op;
+  }
+  // A fixture-owned semaphore operation on semaphores[i] for values[i]; the
+  // fixture owns copies of both lists (a test may still point the operation
+  // at lists of its own).
+  semaphore_wait_op& make_semaphore_wait(std::initializer_list<semaphore*> semaphores,
+                                         std::initializer_list<std::uint64_t> values, wait_mode mode = wait_mode::all);
+  semaphore_signal_op& make_semaphore_signal(std::initializer_list<semaphore*> semaphores,
+                                             std::initializer_list<std::uint64_t> values);
   std::span<std::byte> make_buffer(std::size_t size, std::byte fill = std::byte{0});
   semaphore& make_semaphore(std::uint64_t initial = 0);
   event_ptr make_event();
@@ -173,6 +187,15 @@ class proactor_cts : public ::testing::TestWithParam<backend_config> {
   // budget's end, so it returns as soon as any callback ran. False on timeout
   // (or a poll error, which is also reported as a failure).
   bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds budget = 10s);
+  // Polls until `op`'s callback number `nth` (counting from the first since
+  // SetUp) ran and returns that callback's status. A timeout (after `budget`)
+  // or a poll error fails the test and returns DEADLINE_EXCEEDED; more than
+  // `nth` callbacks (two for one submission) fails the test too.
+  status await_callback(const operation& op, std::size_t nth = 1, std::chrono::milliseconds budget = 10s);
+  // Submits `op` and awaits the callback of this submission:
+  //   WEFT_EXPECT_CODE(submit_and_await(wait), status_code::ok);
+  // A refused submit fails the test and is returned as the status.
+  status submit_and_await(operation& op, std::chrono::milliseconds budget = 10s);
   // Polls for `span` of wall time and returns how many callbacks ran.
   std::size_t poll_for(std::chrono::milliseconds span);
   // Destroys the proactor now (from the poll thread).
@@ -187,6 +210,8 @@ class proactor_cts : public ::testing::TestWithParam<backend_config> {
   int fds_before_ = 0;
   std::vector<std::shared_ptr<void>> owned_;
   std::deque<semaphore> semaphores_;
+  std::deque<std::vector<semaphore*>> semaphore_lists_;  // the lists make_semaphore_wait/_signal copied
+  std::deque<std::vector<std::uint64_t>> value_lists_;
   std::vector<event_ptr> events_;
   std::vector<notification_ptr> notifications_;
   std::vector<int> fds_;

@@ -14,24 +14,19 @@ TEST_P(event_cts, same_thread_set_then_wait) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
   WEFT_ASSERT_OK(ready->set());
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
-  WEFT_ASSERT_OK(io().submit(wait));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  auto& wait = make<event_wait_op>(ready.get());
+  WEFT_EXPECT_CODE(submit_and_await(wait), status_code::ok);
   EXPECT_FALSE(ready->try_consume()) << "the wait did not consume the set";
 }
 
 TEST_P(event_cts, wait_then_set) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
+  auto& wait = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(20ms), 0u) << "a wait completed without a set";
   WEFT_ASSERT_OK(ready->set());
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::ok);
   EXPECT_FALSE(ready->try_consume());
 }
 
@@ -39,8 +34,7 @@ TEST_P(event_cts, cross_thread_set) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
   for (int round = 0; round < 5; ++round) {
-    auto& wait = make<event_wait_op>();
-    wait.target = ready.get();
+    auto& wait = make<event_wait_op>(ready.get());
     WEFT_ASSERT_OK(io().submit(wait));
     EXPECT_EQ(poll_for(0ms), 0u);
     status set;
@@ -59,16 +53,12 @@ TEST_P(event_cts, pre_set_event) {
   std::thread setter([&] { EXPECT_TRUE(ready->set().is_ok()); });
   setter.join();
   EXPECT_EQ(poll_for(5ms), 0u);
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
-  WEFT_ASSERT_OK(io().submit(wait));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  auto& wait = make<event_wait_op>(ready.get());
+  WEFT_EXPECT_CODE(submit_and_await(wait), status_code::ok);
   // reset() drops a pending set: a later wait needs a new one.
   WEFT_ASSERT_OK(ready->set());
   ready->reset();
-  auto& after_reset = make<event_wait_op>();
-  after_reset.target = ready.get();
+  auto& after_reset = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(after_reset));
   EXPECT_EQ(poll_for(20ms), 0u) << "a reset event completed a wait";
   WEFT_ASSERT_OK(ready->set());
@@ -80,10 +70,8 @@ TEST_P(event_cts, two_sets_coalesce) {
   ASSERT_TRUE(ready);
   WEFT_ASSERT_OK(ready->set());
   WEFT_ASSERT_OK(ready->set());
-  auto& first = make<event_wait_op>();
-  first.target = ready.get();
-  auto& second = make<event_wait_op>();
-  second.target = ready.get();
+  auto& first = make<event_wait_op>(ready.get());
+  auto& second = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(first));
   WEFT_ASSERT_OK(io().submit(second));
   ASSERT_TRUE(poll_until([&] { return log.size() >= 1; }));
@@ -102,8 +90,7 @@ TEST_P(event_cts, many_events_partial_set) {
   for (int i = 0; i < count; ++i) {
     events.push_back(make_event());
     ASSERT_TRUE(events.back());
-    auto& wait = make<event_wait_op>();
-    wait.target = events.back().get();
+    auto& wait = make<event_wait_op>(events.back().get());
     waits.push_back(&wait);
     WEFT_ASSERT_OK(io().submit(wait));
   }
@@ -118,33 +105,26 @@ TEST_P(event_cts, many_events_partial_set) {
 TEST_P(event_cts, cancel_pending_wait_event_still_usable) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
+  auto& wait = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(5ms), 0u);
   WEFT_EXPECT_CODE(io().cancel(wait), status_code::ok);
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::cancelled);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::cancelled);
   WEFT_EXPECT_CODE(io().cancel(wait), status_code::not_found);
   // The event still works, and the cancelled wait consumed nothing.
   WEFT_ASSERT_OK(ready->set());
-  auto& again = make<event_wait_op>();
-  again.target = ready.get();
-  WEFT_ASSERT_OK(io().submit(again));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 2; }));
-  WEFT_EXPECT_CODE(log.result(again), status_code::ok);
+  auto& again = make<event_wait_op>(ready.get());
+  WEFT_EXPECT_CODE(submit_and_await(again), status_code::ok);
   // Resubmitting the cancelled operation works too.
   WEFT_ASSERT_OK(io().submit(wait));
   WEFT_ASSERT_OK(ready->set());
-  ASSERT_TRUE(poll_until([&] { return log.size() == 3; }));
-  EXPECT_TRUE(log.entries()[2].result.is_ok()) << log.entries()[2].result;
+  WEFT_EXPECT_CODE(await_callback(wait, 2), status_code::ok);
 }
 
 TEST_P(event_cts, cancel_from_another_thread_while_poll_sleeps) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
+  auto& wait = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(0ms), 0u);
   status cancelled;
@@ -159,8 +139,7 @@ TEST_P(event_cts, cancel_from_another_thread_while_poll_sleeps) {
 TEST_P(event_cts, cancel_racing_with_set) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
+  auto& wait = make<event_wait_op>(ready.get());
   const int rounds = iterations(200);
   int won_by_set = 0;
   for (int round = 0; round < rounds; ++round) {
@@ -194,15 +173,13 @@ TEST_P(event_cts, last_reference_released_while_waited_on) {
   result<event_ptr> created = event::create();
   ASSERT_TRUE(created.ok()) << created.status();
   event_ptr ready = std::move(created).value();
-  auto& wait = make<event_wait_op>();
-  wait.target = ready.get();
+  auto& wait = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(5ms), 0u);
   ready = event_ptr();  // the proactor's reference keeps it alive
   EXPECT_EQ(poll_for(5ms), 0u);
   WEFT_EXPECT_CODE(io().cancel(wait), status_code::ok);
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::cancelled);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::cancelled);
   // The event's eventfd is closed once the proactor lets go: TearDown's fd
   // count checks that (after the proactor is destroyed).
 }
@@ -210,8 +187,7 @@ TEST_P(event_cts, last_reference_released_while_waited_on) {
 TEST_P(event_cts, waits_from_two_proactors_rejected) {
   event_ptr ready = make_event();
   ASSERT_TRUE(ready);
-  auto& first = make<event_wait_op>();
-  first.target = ready.get();
+  auto& first = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK(io().submit(first));
   EXPECT_EQ(poll_for(0ms), 0u);
   proactor_options options;
@@ -219,8 +195,7 @@ TEST_P(event_cts, waits_from_two_proactors_rejected) {
   options.allowed_capabilities = config().allowed_capabilities;
   result<std::unique_ptr<proactor>> other = proactor::create(options);
   ASSERT_TRUE(other.ok()) << other.status();
-  auto& second = make<event_wait_op>();
-  second.target = ready.get();
+  auto& second = make<event_wait_op>(ready.get());
   WEFT_ASSERT_OK((*other)->submit(second));
   const deadline until = deadline::after(10s);
   while (log.count(second) == 0 && !until.expired()) {
@@ -230,8 +205,7 @@ TEST_P(event_cts, waits_from_two_proactors_rejected) {
   other->reset();
   // The first proactor's wait is undisturbed.
   WEFT_ASSERT_OK(ready->set());
-  ASSERT_TRUE(poll_until([&] { return log.count(first) == 1; }));
-  WEFT_EXPECT_CODE(log.result(first), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(first), status_code::ok);
 }
 
 WEFT_CTS_SUITE(notification_cts);
@@ -239,23 +213,19 @@ WEFT_CTS_SUITE(notification_cts);
 TEST_P(notification_cts, async_wait_then_signal) {
   notification_ptr changed = make_notification();
   ASSERT_TRUE(changed);
-  auto& wait = make<notification_wait_op>();
-  wait.target = changed.get();
+  auto& wait = make<notification_wait_op>(changed.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(20ms), 0u) << "a wait completed without a signal";
   changed->signal();
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::ok);
 }
 
 TEST_P(notification_cts, async_wait_cross_thread_signal) {
   notification_ptr changed = make_notification();
   ASSERT_TRUE(changed);
   for (int round = 0; round < 5; ++round) {
-    auto& first = make<notification_wait_op>();
-    first.target = changed.get();
-    auto& second = make<notification_wait_op>();
-    second.target = changed.get();
+    auto& first = make<notification_wait_op>(changed.get());
+    auto& second = make<notification_wait_op>(changed.get());
     WEFT_ASSERT_OK(io().submit(first));
     WEFT_ASSERT_OK(io().submit(second));
     EXPECT_EQ(poll_for(0ms), 0u);
@@ -275,25 +245,21 @@ TEST_P(notification_cts, signal_before_submit_needs_token) {
   const std::uint32_t old_token = changed->begin_observe();
   changed->signal();
   changed->end_observe();
-  auto& plain = make<notification_wait_op>();
-  plain.target = changed.get();
+  auto& plain = make<notification_wait_op>(changed.get());
   WEFT_ASSERT_OK(io().submit(plain));
   EXPECT_EQ(poll_for(20ms), 0u);
   // With the token taken before the signal, the signal is not lost.
   const std::uint32_t token = changed->begin_observe();
   EXPECT_NE(token, old_token);
   changed->signal();
-  auto& observed = make<notification_wait_op>();
-  observed.target = changed.get();
+  auto& observed = make<notification_wait_op>(changed.get());
   observed.use_token = true;
   observed.token = token;
   WEFT_ASSERT_OK(io().submit(observed));
   changed->end_observe();
-  ASSERT_TRUE(poll_until([&] { return log.count(observed) == 1; }));
-  WEFT_EXPECT_CODE(log.result(observed), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(observed), status_code::ok);
   // The plain wait was submitted before that signal: it completes too.
-  ASSERT_TRUE(poll_until([&] { return log.count(plain) == 1; }));
-  WEFT_EXPECT_CODE(log.result(plain), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(plain), status_code::ok);
 }
 
 TEST_P(notification_cts, sync_wait_cross_thread) {
@@ -336,8 +302,7 @@ TEST_P(notification_cts, signal_without_observers) {
   changed->signal();
   EXPECT_TRUE(changed->wait(again, deadline::immediate()));
   // An async wait submitted after all that waits for the next signal.
-  auto& wait = make<notification_wait_op>();
-  wait.target = changed.get();
+  auto& wait = make<notification_wait_op>(changed.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(10ms), 0u);
   changed->signal();
@@ -348,8 +313,7 @@ TEST_P(notification_cts, cancel_async_wait_completes_promptly) {
   notification_ptr changed = make_notification();
   ASSERT_TRUE(changed);
   for (int round = 0; round < 3; ++round) {
-    auto& wait = make<notification_wait_op>();
-    wait.target = changed.get();
+    auto& wait = make<notification_wait_op>(changed.get());
     WEFT_ASSERT_OK(io().submit(wait));
     if (round > 0) {  // round 0: cancelled before it started
       EXPECT_EQ(poll_for(5ms), 0u);
@@ -371,20 +335,17 @@ TEST_P(notification_cts, cancel_async_wait_completes_promptly) {
     WEFT_EXPECT_CODE(log.result(wait), status_code::cancelled);
   }
   // Still usable.
-  auto& wait = make<notification_wait_op>();
-  wait.target = changed.get();
+  auto& wait = make<notification_wait_op>(changed.get());
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(0ms), 0u);
   changed->signal();
-  ASSERT_TRUE(poll_until([&] { return log.count(wait) == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::ok);
 }
 
 TEST_P(notification_cts, signal_op_in_linked_sequence) {
   notification_ptr changed = make_notification();
   ASSERT_TRUE(changed);
-  auto& waiting = make<notification_wait_op>();
-  waiting.target = changed.get();
+  auto& waiting = make<notification_wait_op>(changed.get());
   WEFT_ASSERT_OK(io().submit(waiting));
   EXPECT_EQ(poll_for(0ms), 0u);
   const std::uint32_t token = changed->begin_observe();
@@ -392,8 +353,7 @@ TEST_P(notification_cts, signal_op_in_linked_sequence) {
   auto& before = make<timer_op>();
   before.when = deadline::after(5ms);
   before.flags = op_flag::linked;
-  auto& signal = make<notification_signal_op>();
-  signal.target = changed.get();
+  auto& signal = make<notification_signal_op>(changed.get());
   signal.flags = op_flag::linked;
   auto& after = make<nop_op>();
   WEFT_ASSERT_OK(submit_batch({&before, &signal, &after}));
@@ -421,12 +381,9 @@ TEST_P(notification_cts, signal_op_wakes_sync_waiter) {
     woke = changed->wait(token, deadline::after(10s));
   });
   ASSERT_TRUE(observing.wait());
-  auto& signal = make<notification_signal_op>();
-  signal.target = changed.get();
+  auto& signal = make<notification_signal_op>(changed.get());
   signal.wake_count = 1;
-  WEFT_ASSERT_OK(io().submit(signal));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(signal), status_code::ok);
+  WEFT_EXPECT_CODE(submit_and_await(signal), status_code::ok);
   waiter.join();
   EXPECT_TRUE(woke);
 }
@@ -438,16 +395,13 @@ TEST_P(notification_cts, broadcast_leaves_nothing_signalled) {
   notification_ptr changed = make_notification();
   ASSERT_TRUE(changed);
   for (int round = 0; round < 3; ++round) {
-    auto& wait = make<notification_wait_op>();
-    wait.target = changed.get();
+    auto& wait = make<notification_wait_op>(changed.get());
     WEFT_ASSERT_OK(io().submit(wait));
     EXPECT_EQ(poll_for(0ms), 0u);
     changed->signal();
-    ASSERT_TRUE(poll_until([&] { return log.count(wait) == 1; }));
-    WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+    WEFT_EXPECT_CODE(await_callback(wait), status_code::ok);
   }
-  auto& later = make<notification_wait_op>();
-  later.target = changed.get();
+  auto& later = make<notification_wait_op>(changed.get());
   WEFT_ASSERT_OK(io().submit(later));
   EXPECT_EQ(poll_for(20ms), 0u) << "a wait after a broadcast completed without a signal";
   const std::uint32_t token = changed->begin_observe();

@@ -36,9 +36,7 @@ TEST_P(file_cts, open_missing_not_found) {
   const std::string path = temp_path("missing");
   open.path = path.c_str();
   open.open_flags = open_flag::read;
-  WEFT_ASSERT_OK(io().submit(open));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  const status result = log.result(open);
+  const status result = submit_and_await(open);
   EXPECT_EQ(result.code(), status_code::not_found) << result;
   EXPECT_NE(result.message().find("missing"), std::string::npos) << "the message should name the path: " << result;
   EXPECT_EQ(open.fd, -1);
@@ -50,9 +48,7 @@ TEST_P(file_cts, create_write_read_back) {
   open.path = path.c_str();
   open.open_flags = open_flag::read | open_flag::write | open_flag::create | open_flag::exclusive;
   open.permissions = 0600;
-  WEFT_ASSERT_OK(io().submit(open));
-  ASSERT_TRUE(poll_until([&] { return log.count(open) == 1; }));
-  WEFT_ASSERT_OK(log.result(open));
+  WEFT_ASSERT_OK(submit_and_await(open));
   ASSERT_GE(open.fd, 0);
   adopt_fd(open.fd);
   EXPECT_NE(::fcntl(open.fd, F_GETFD) & FD_CLOEXEC, 0) << "opened without O_CLOEXEC";
@@ -66,18 +62,14 @@ TEST_P(file_cts, create_write_read_back) {
   auto& write = make<file_write_op>();
   write.fd = open.fd;
   write.buffer = out;
-  WEFT_ASSERT_OK(io().submit(write));
-  ASSERT_TRUE(poll_until([&] { return log.count(write) == 1; }));
-  WEFT_ASSERT_OK(log.result(write));
+  WEFT_ASSERT_OK(submit_and_await(write));
   EXPECT_EQ(write.bytes_written, size);
 
   std::span<std::byte> in = make_buffer(size);
   auto& read = make<file_read_op>();
   read.fd = open.fd;
   read.buffer = in;
-  WEFT_ASSERT_OK(io().submit(read));
-  ASSERT_TRUE(poll_until([&] { return log.count(read) == 1; }));
-  WEFT_ASSERT_OK(log.result(read));
+  WEFT_ASSERT_OK(submit_and_await(read));
   EXPECT_EQ(read.bytes_read, size);
   EXPECT_TRUE(bytes_match(in, 0));
 
@@ -85,9 +77,7 @@ TEST_P(file_cts, create_write_read_back) {
   auto& again = make<file_open_op>();
   again.path = path.c_str();
   again.open_flags = open_flag::write | open_flag::create | open_flag::exclusive;
-  WEFT_ASSERT_OK(io().submit(again));
-  ASSERT_TRUE(poll_until([&] { return log.count(again) == 1; }));
-  WEFT_EXPECT_CODE(log.result(again), status_code::already_exists);
+  WEFT_EXPECT_CODE(submit_and_await(again), status_code::already_exists);
 }
 
 TEST_P(file_cts, open_truncate_and_append) {
@@ -97,9 +87,7 @@ TEST_P(file_cts, open_truncate_and_append) {
   auto& open = make<file_open_op>();
   open.path = path.c_str();
   open.open_flags = open_flag::write | open_flag::truncate;
-  WEFT_ASSERT_OK(io().submit(open));
-  ASSERT_TRUE(poll_until([&] { return log.count(open) == 1; }));
-  WEFT_ASSERT_OK(log.result(open));
+  WEFT_ASSERT_OK(submit_and_await(open));
   adopt_fd(open.fd);
   struct stat info {};
   ASSERT_EQ(::fstat(fd, &info), 0);
@@ -109,9 +97,7 @@ TEST_P(file_cts, open_truncate_and_append) {
   auto& append = make<file_open_op>();
   append.path = path.c_str();
   append.open_flags = open_flag::write | open_flag::append;
-  WEFT_ASSERT_OK(io().submit(append));
-  ASSERT_TRUE(poll_until([&] { return log.count(append) == 1; }));
-  WEFT_ASSERT_OK(log.result(append));
+  WEFT_ASSERT_OK(submit_and_await(append));
   adopt_fd(append.fd);
   EXPECT_NE(::fcntl(append.fd, F_GETFL) & O_APPEND, 0);
 }
@@ -124,9 +110,7 @@ TEST_P(file_cts, read_at_offset) {
   read.fd = fd;
   read.offset = 12345;
   read.buffer = in;
-  WEFT_ASSERT_OK(io().submit(read));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_ASSERT_OK(log.result(read));
+  WEFT_ASSERT_OK(submit_and_await(read));
   EXPECT_EQ(read.bytes_read, 1000u);
   EXPECT_TRUE(bytes_match(in, 12345));
 }
@@ -139,9 +123,7 @@ TEST_P(file_cts, short_read_at_eof) {
   read.fd = fd;
   read.offset = 600;
   read.buffer = in;
-  WEFT_ASSERT_OK(io().submit(read));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_ASSERT_OK(log.result(read));
+  WEFT_ASSERT_OK(submit_and_await(read));
   EXPECT_EQ(read.bytes_read, 400u);
   EXPECT_TRUE(bytes_match(in.first(400), 600));
   EXPECT_EQ(in[400], std::byte{0xEE}) << "wrote past the bytes it reported";
@@ -155,9 +137,7 @@ TEST_P(file_cts, read_past_end_returns_zero_bytes) {
   read.offset = 5000;
   read.buffer = make_buffer(100);
   read.bytes_read = 77;
-  WEFT_ASSERT_OK(io().submit(read));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_ASSERT_OK(log.result(read));
+  WEFT_ASSERT_OK(submit_and_await(read));
   EXPECT_EQ(read.bytes_read, 0u);
 }
 
@@ -170,9 +150,7 @@ TEST_P(file_cts, write_at_offset) {
   write.fd = fd;
   write.offset = 8192;
   write.buffer = out;
-  WEFT_ASSERT_OK(io().submit(write));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_ASSERT_OK(log.result(write));
+  WEFT_ASSERT_OK(submit_and_await(write));
   EXPECT_EQ(write.bytes_written, 3000u);
   struct stat info {};
   ASSERT_EQ(::fstat(fd, &info), 0);
@@ -190,8 +168,7 @@ TEST_P(file_cts, close) {
   close.fd = fd;
   WEFT_ASSERT_OK(io().submit(close));
   forget_fd(fd);  // the proactor owns it now
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_ASSERT_OK(log.result(close));
+  WEFT_ASSERT_OK(await_callback(close));
   errno = 0;
   EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "fd " << fd << " is still open";
   EXPECT_EQ(errno, EBADF);
@@ -258,9 +235,7 @@ TEST_P(file_cts, oversized_range_rejected_at_submit) {
   EXPECT_FALSE(read.in_flight());
   // The limit itself is fine: offset + length == INT64_MAX reads 0 bytes (end of file).
   read.offset = static_cast<std::uint64_t>(INT64_MAX) - 100;
-  WEFT_ASSERT_OK(io().submit(read));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  const status result = log.result(read);
+  const status result = submit_and_await(read);
   EXPECT_TRUE(result.is_ok() || result.code() == status_code::out_of_range ||
               result.code() == status_code::invalid_argument)
       << result;
@@ -306,8 +281,7 @@ TEST_P(file_cts, cancel_is_accepted) {
     if (round % 2 == 1) static_cast<void>(poll_for(0ms));
     const status cancelled = io().cancel(read);
     EXPECT_TRUE(cancelled.is_ok() || (round % 2 == 1 && cancelled.code() == status_code::not_found)) << cancelled;
-    ASSERT_TRUE(poll_until([&] { return log.count(read) == 1; }));
-    const status result = log.result(read);
+    const status result = await_callback(read);
     EXPECT_TRUE(result.is_ok() || result.code() == status_code::cancelled) << result;
     if (result.is_ok()) {
       EXPECT_EQ(read.bytes_read, read.buffer.size());
@@ -331,9 +305,7 @@ TEST_P(file_cts, read_continues_after_a_partial_cache_hit) {
     read.fd = fd;
     read.offset = 0;
     read.buffer = make_buffer(size);
-    WEFT_ASSERT_OK(io().submit(read));
-    ASSERT_TRUE(poll_until([&] { return log.count(read) == 1; }));
-    WEFT_ASSERT_OK(log.result(read));
+    WEFT_ASSERT_OK(submit_and_await(read));
     EXPECT_EQ(read.bytes_read, size);
     EXPECT_TRUE(bytes_match(read.buffer, 0)) << "round " << round;
   }
@@ -475,9 +447,7 @@ TEST_P(large_file_cts, read_longer_than_max_transfer_across_2gib) {
   read.fd = fd;
   read.offset = start;
   read.buffer = buffer;
-  WEFT_ASSERT_OK(io().submit(read));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }, 100s));
-  WEFT_ASSERT_OK(log.result(read));
+  WEFT_ASSERT_OK(submit_and_await(read, 100s));
   EXPECT_EQ(read.bytes_read, length) << "a read longer than max_transfer_bytes stopped short";
   for (std::uint64_t marker : markers) {
     EXPECT_TRUE(bytes_match(buffer.subspan(marker - start, marker_size), marker))
@@ -508,9 +478,7 @@ TEST_P(large_file_cts, write_longer_than_max_transfer_across_4gib) {
   write.fd = fd;
   write.offset = start;
   write.buffer = buffer;
-  WEFT_ASSERT_OK(io().submit(write));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }, 100s));
-  WEFT_ASSERT_OK(log.result(write));
+  WEFT_ASSERT_OK(submit_and_await(write, 100s));
   EXPECT_EQ(write.bytes_written, length);
   struct stat info {};
   ASSERT_EQ(::fstat(fd, &info), 0);
@@ -521,9 +489,7 @@ TEST_P(large_file_cts, write_longer_than_max_transfer_across_4gib) {
     back.fd = fd;
     back.offset = marker;
     back.buffer = make_buffer(marker_size);
-    WEFT_ASSERT_OK(io().submit(back));
-    ASSERT_TRUE(poll_until([&] { return log.count(back) == 1; }));
-    WEFT_ASSERT_OK(log.result(back));
+    WEFT_ASSERT_OK(submit_and_await(back));
     EXPECT_EQ(back.bytes_read, marker_size);
     EXPECT_TRUE(bytes_match(back.buffer, marker)) << "marker at file offset " << marker;
   }

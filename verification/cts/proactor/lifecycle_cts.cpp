@@ -122,9 +122,7 @@ TEST_P(lifecycle_cts, poll_from_non_owner_fails) {
   EXPECT_FALSE(other.message().empty());
   // The owner still polls, and operations still complete.
   auto& nop = make<nop_op>();
-  WEFT_ASSERT_OK(io().submit(nop));
-  ASSERT_TRUE(poll_until([&] { return log.count(nop) == 1; }));
-  WEFT_EXPECT_CODE(log.result(nop), status_code::ok);
+  WEFT_EXPECT_CODE(submit_and_await(nop), status_code::ok);
 }
 
 TEST_P(lifecycle_cts, destroy_cancels_inflight_ops) {
@@ -139,10 +137,8 @@ TEST_P(lifecycle_cts, destroy_cancels_inflight_ops) {
   forever.when = deadline::infinite();
   auto& far = make<timer_op>();
   far.when = deadline::after(1h);
-  auto& event_wait = make<event_wait_op>();
-  event_wait.target = ready.get();
-  auto& notified = make<notification_wait_op>();
-  notified.target = changed.get();
+  auto& event_wait = make<event_wait_op>(ready.get());
+  auto& notified = make<notification_wait_op>(changed.get());
   auto& sem_wait = make<semaphore_wait_op>();
   sem_wait.semaphores = sems;
   sem_wait.values = values;

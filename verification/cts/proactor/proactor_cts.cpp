@@ -141,6 +141,8 @@ void proactor_cts::TearDown() {
   }
   owned_.clear();
   semaphores_.clear();
+  semaphore_lists_.clear();
+  value_lists_.clear();
   events_.clear();
   notifications_.clear();
   for (int fd : fds_) ::close(fd);
@@ -160,6 +162,23 @@ std::span<std::byte> proactor_cts::make_buffer(std::size_t size, std::byte fill)
 }
 
 semaphore& proactor_cts::make_semaphore(std::uint64_t initial) { return semaphores_.emplace_back(initial); }
+
+semaphore_wait_op& proactor_cts::make_semaphore_wait(std::initializer_list<semaphore*> semaphores,
+                                                     std::initializer_list<std::uint64_t> values, wait_mode mode) {
+  auto& wait = make<semaphore_wait_op>();
+  wait.mode = mode;
+  wait.semaphores = semaphore_lists_.emplace_back(semaphores);
+  wait.values = value_lists_.emplace_back(values);
+  return wait;
+}
+
+semaphore_signal_op& proactor_cts::make_semaphore_signal(std::initializer_list<semaphore*> semaphores,
+                                                         std::initializer_list<std::uint64_t> values) {
+  auto& signal = make<semaphore_signal_op>();
+  signal.semaphores = semaphore_lists_.emplace_back(semaphores);
+  signal.values = value_lists_.emplace_back(values);
+  return signal;
+}
 
 event_ptr proactor_cts::make_event() {
   result<event_ptr> created = event::create();
@@ -219,6 +238,31 @@ bool proactor_cts::poll_until(const std::function<bool()>& done, std::chrono::mi
     }
   }
   return true;
+}
+
+status proactor_cts::await_callback(const operation& op, std::size_t nth, std::chrono::milliseconds budget) {
+  const char* type = to_string(op.type());
+  if (!poll_until([&] { return log.count(op) >= nth; }, budget)) {
+    ADD_FAILURE() << "callback " << nth << " of a " << type << " operation did not come within " << budget.count()
+                  << " ms";
+    return errors::deadline_exceeded("callback ", nth, " of a ", type, " operation did not come");
+  }
+  EXPECT_EQ(log.count(op), nth) << "a " << type << " operation got more callbacks than it was submitted";
+  std::size_t seen = 0;
+  for (const completion& entry : log.entries()) {
+    if (entry.op == &op && ++seen == nth) return entry.result;
+  }
+  return errors::internal("unreachable: the completion log only grows");
+}
+
+status proactor_cts::submit_and_await(operation& op, std::chrono::milliseconds budget) {
+  const std::size_t nth = log.count(op) + 1;
+  const status submitted = proactor_->submit(op);
+  if (!submitted.is_ok()) {
+    ADD_FAILURE() << "submit of a " << to_string(op.type()) << " operation refused: " << submitted;
+    return submitted;
+  }
+  return await_callback(op, nth, budget);
 }
 
 std::size_t proactor_cts::poll_for(std::chrono::milliseconds span) {

@@ -11,25 +11,15 @@ WEFT_CTS_SUITE(semaphore_cts);
 TEST_P(semaphore_cts, signal_op_advances) {
   semaphore& a = make_semaphore(0);
   semaphore& b = make_semaphore(10);
-  semaphore* sems[] = {&a, &b};
-  const std::uint64_t values[] = {3, 12};
-  auto& signal = make<semaphore_signal_op>();
-  signal.semaphores = sems;
-  signal.values = values;
-  WEFT_ASSERT_OK(io().submit(signal));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(signal), status_code::ok);
+  auto& signal = make_semaphore_signal({&a, &b}, {3, 12});
+  WEFT_EXPECT_CODE(submit_and_await(signal), status_code::ok);
   EXPECT_EQ(a.query(), 3u);
   EXPECT_EQ(b.query(), 12u);
 }
 
 TEST_P(semaphore_cts, non_monotonic_signal_fails_and_cancels_successors) {
   semaphore& sem = make_semaphore(5);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {3};
-  auto& signal = make<semaphore_signal_op>();
-  signal.semaphores = sems;
-  signal.values = values;
+  auto& signal = make_semaphore_signal({&sem}, {3});
   signal.flags = op_flag::linked;
   auto& next = make<nop_op>();
   next.flags = op_flag::linked;
@@ -48,31 +38,19 @@ TEST_P(semaphore_cts, non_monotonic_signal_fails_and_cancels_successors) {
   const std::uint64_t same[] = {5};
   signal.values = same;
   signal.flags = 0;
-  WEFT_ASSERT_OK(io().submit(signal));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 4; }));
-  EXPECT_EQ(log.entries()[3].result.code(), status_code::invalid_argument) << log.entries()[3].result;
+  WEFT_EXPECT_CODE(submit_and_await(signal), status_code::invalid_argument);
 }
 
 TEST_P(semaphore_cts, wait_already_satisfied) {
   semaphore& sem = make_semaphore(10);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {7};
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = values;
-  WEFT_ASSERT_OK(io().submit(wait));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  auto& wait = make_semaphore_wait({&sem}, {7});
+  WEFT_EXPECT_CODE(submit_and_await(wait), status_code::ok);
   EXPECT_EQ(sem.pending_timepoints(), 0u);
 }
 
 TEST_P(semaphore_cts, wait_pending_then_signal_from_another_thread) {
   semaphore& sem = make_semaphore(0);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {3};
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = values;
+  auto& wait = make_semaphore_wait({&sem}, {3});
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(10ms), 0u);
   status signalled;
@@ -91,19 +69,13 @@ TEST_P(semaphore_cts, wait_pending_then_signal_from_another_thread) {
 TEST_P(semaphore_cts, wait_all_partial_then_complete) {
   semaphore& a = make_semaphore(0);
   semaphore& b = make_semaphore(0);
-  semaphore* sems[] = {&a, &b};
-  const std::uint64_t values[] = {1, 2};
-  auto& wait = make<semaphore_wait_op>();
-  wait.mode = wait_mode::all;
-  wait.semaphores = sems;
-  wait.values = values;
+  auto& wait = make_semaphore_wait({&a, &b}, {1, 2}, wait_mode::all);
   WEFT_ASSERT_OK(io().submit(wait));
   WEFT_ASSERT_OK(a.signal(1));
   WEFT_ASSERT_OK(b.signal(1));
   EXPECT_EQ(poll_for(20ms), 0u) << "wait all completed with one of two semaphores reached";
   WEFT_ASSERT_OK(b.signal(2));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::ok);
   EXPECT_EQ(a.pending_timepoints() + b.pending_timepoints(), 0u);
 }
 
@@ -111,41 +83,28 @@ TEST_P(semaphore_cts, wait_any_reports_satisfied_index) {
   semaphore& a = make_semaphore(0);
   semaphore& b = make_semaphore(0);
   semaphore& c = make_semaphore(0);
-  semaphore* sems[] = {&a, &b, &c};
-  const std::uint64_t values[] = {5, 5, 5};
-  auto& wait = make<semaphore_wait_op>();
-  wait.mode = wait_mode::any;
-  wait.semaphores = sems;
-  wait.values = values;
+  auto& wait = make_semaphore_wait({&a, &b, &c}, {5, 5, 5}, wait_mode::any);
   wait.satisfied_index = 99;
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(10ms), 0u);
   WEFT_ASSERT_OK(b.signal(5));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::ok);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::ok);
   EXPECT_EQ(wait.satisfied_index, 1u);
   EXPECT_EQ(a.pending_timepoints() + b.pending_timepoints() + c.pending_timepoints(), 0u)
       << "wait any left timepoints on the semaphores it no longer waits for";
   // Already satisfied at submit.
   WEFT_ASSERT_OK(c.signal(9));
-  WEFT_ASSERT_OK(io().submit(wait));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 2; }));
-  EXPECT_TRUE(log.entries()[1].result.is_ok()) << log.entries()[1].result;
+  WEFT_EXPECT_CODE(submit_and_await(wait), status_code::ok);
   EXPECT_TRUE(wait.satisfied_index == 1 || wait.satisfied_index == 2) << wait.satisfied_index;
 }
 
 TEST_P(semaphore_cts, failed_semaphore_fails_wait) {
   semaphore& sem = make_semaphore(0);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {3};
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = values;
+  auto& wait = make_semaphore_wait({&sem}, {3});
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(5ms), 0u);
   sem.fail(errors::aborted("device lost on queue 2"));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  const status result = log.result(wait);
+  const status result = await_callback(wait);
   EXPECT_EQ(result.code(), status_code::aborted) << result;
   EXPECT_NE(result.message().find("device lost on queue 2"), std::string::npos) << result;
 }
@@ -153,43 +112,23 @@ TEST_P(semaphore_cts, failed_semaphore_fails_wait) {
 TEST_P(semaphore_cts, already_failed_semaphore_never_completes_wait_ok) {
   semaphore& sem = make_semaphore(10);
   sem.fail(errors::data_loss("bad page"));
-  semaphore* sems[] = {&sem};
   for (const std::uint64_t value : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{11}}) {
-    const std::uint64_t values[] = {value};
     for (const wait_mode mode : {wait_mode::all, wait_mode::any}) {
-      auto& wait = make<semaphore_wait_op>();
-      wait.mode = mode;
-      wait.semaphores = sems;
-      wait.values = values;
-      WEFT_ASSERT_OK(io().submit(wait));
-      ASSERT_TRUE(poll_until([&] { return log.count(wait) == 1; }));
-      const status result = log.result(wait);
+      auto& wait = make_semaphore_wait({&sem}, {value}, mode);
+      const status result = submit_and_await(wait);
       EXPECT_EQ(result.code(), status_code::data_loss) << "value " << value << ": " << result;
     }
   }
   // A signal op on the failed semaphore fails with that status too.
-  const std::uint64_t higher[] = {20};
-  auto& signal = make<semaphore_signal_op>();
-  signal.semaphores = sems;
-  signal.values = higher;
-  WEFT_ASSERT_OK(io().submit(signal));
-  ASSERT_TRUE(poll_until([&] { return log.count(signal) == 1; }));
-  WEFT_EXPECT_CODE(log.result(signal), status_code::data_loss);
+  auto& signal = make_semaphore_signal({&sem}, {20});
+  WEFT_EXPECT_CODE(submit_and_await(signal), status_code::data_loss);
 }
 
 TEST_P(semaphore_cts, failure_of_one_fails_wait_all_and_any) {
   semaphore& healthy = make_semaphore(0);
   semaphore& broken = make_semaphore(0);
-  semaphore* sems[] = {&healthy, &broken};
-  const std::uint64_t values[] = {1, 1};
-  auto& all = make<semaphore_wait_op>();
-  all.mode = wait_mode::all;
-  all.semaphores = sems;
-  all.values = values;
-  auto& any = make<semaphore_wait_op>();
-  any.mode = wait_mode::any;
-  any.semaphores = sems;
-  any.values = values;
+  auto& all = make_semaphore_wait({&healthy, &broken}, {1, 1}, wait_mode::all);
+  auto& any = make_semaphore_wait({&healthy, &broken}, {1, 1}, wait_mode::any);
   WEFT_ASSERT_OK(io().submit(all));
   WEFT_ASSERT_OK(io().submit(any));
   EXPECT_EQ(poll_for(5ms), 0u);
@@ -202,22 +141,15 @@ TEST_P(semaphore_cts, failure_of_one_fails_wait_all_and_any) {
 
 TEST_P(semaphore_cts, cancel_pending_wait) {
   semaphore& sem = make_semaphore(0);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {1};
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = values;
+  auto& wait = make_semaphore_wait({&sem}, {1});
   WEFT_ASSERT_OK(io().submit(wait));
   EXPECT_EQ(poll_for(5ms), 0u);
   WEFT_EXPECT_CODE(io().cancel(wait), status_code::ok);
-  ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
-  WEFT_EXPECT_CODE(log.result(wait), status_code::cancelled);
+  WEFT_EXPECT_CODE(await_callback(wait), status_code::cancelled);
   EXPECT_EQ(sem.pending_timepoints(), 0u) << "a cancelled wait left its timepoint registered";
   WEFT_ASSERT_OK(sem.signal(1));
   EXPECT_EQ(poll_for(10ms), 0u) << "a cancelled wait got a second callback";
-  WEFT_ASSERT_OK(io().submit(wait));
-  ASSERT_TRUE(poll_until([&] { return log.size() == 2; }));
-  EXPECT_TRUE(log.entries()[1].result.is_ok()) << log.entries()[1].result;
+  WEFT_EXPECT_CODE(submit_and_await(wait), status_code::ok);
 }
 
 TEST_P(semaphore_cts, cancel_racing_with_signal) {
@@ -249,11 +181,7 @@ TEST_P(semaphore_cts, cancel_racing_with_signal) {
 
 TEST_P(semaphore_cts, linked_wait_then_nop) {
   semaphore& sem = make_semaphore(0);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {1};
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = values;
+  auto& wait = make_semaphore_wait({&sem}, {1});
   wait.flags = op_flag::linked;
   auto& after = make<nop_op>();
   WEFT_ASSERT_OK(submit_batch({&wait, &after}));
@@ -269,15 +197,9 @@ TEST_P(semaphore_cts, linked_wait_then_nop) {
 
 TEST_P(semaphore_cts, linked_signal_then_wait_then_nop) {
   semaphore& sem = make_semaphore(0);
-  semaphore* sems[] = {&sem};
-  const std::uint64_t two[] = {2};
-  auto& signal = make<semaphore_signal_op>();
-  signal.semaphores = sems;
-  signal.values = two;
+  auto& signal = make_semaphore_signal({&sem}, {2});
   signal.flags = op_flag::linked;
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = two;
+  auto& wait = make_semaphore_wait({&sem}, {2});
   wait.flags = op_flag::linked;
   auto& after = make<nop_op>();
   WEFT_ASSERT_OK(submit_batch({&signal, &wait, &after}));
@@ -290,18 +212,11 @@ TEST_P(semaphore_cts, linked_signal_then_wait_then_nop) {
 TEST_P(semaphore_cts, linked_wait_failure_cancels_chain) {
   semaphore& sem = make_semaphore(0);
   semaphore& untouched = make_semaphore(0);
-  semaphore* sems[] = {&sem};
-  semaphore* others[] = {&untouched};
-  const std::uint64_t one[] = {1};
-  auto& wait = make<semaphore_wait_op>();
-  wait.semaphores = sems;
-  wait.values = one;
+  auto& wait = make_semaphore_wait({&sem}, {1});
   wait.flags = op_flag::linked;
   auto& middle = make<nop_op>();
   middle.flags = op_flag::linked;
-  auto& signal = make<semaphore_signal_op>();
-  signal.semaphores = others;
-  signal.values = one;
+  auto& signal = make_semaphore_signal({&untouched}, {1});
   WEFT_ASSERT_OK(submit_batch({&wait, &middle, &signal}));
   EXPECT_EQ(poll_for(5ms), 0u);
   sem.fail(errors::aborted("lost"));
@@ -322,11 +237,7 @@ TEST_P(semaphore_cts, signal_op_wakes_host_waiter) {
     waited = sem.wait(4, deadline::after(10s));
   });
   ASSERT_TRUE(started.wait());
-  semaphore* sems[] = {&sem};
-  const std::uint64_t values[] = {4};
-  auto& signal = make<semaphore_signal_op>();
-  signal.semaphores = sems;
-  signal.values = values;
+  auto& signal = make_semaphore_signal({&sem}, {4});
   WEFT_ASSERT_OK(io().submit(signal));
   ASSERT_TRUE(poll_until([&] { return log.size() == 1; }));
   host.join();
