@@ -527,14 +527,18 @@ WHY = {
               "thread it goes through the lock-free submission list and the doorbell); the core fills the SQE, "
               "reaps the CQE, maps it back to the op, hands it back (a second CAS) and calls its callback. The raw "
               "loop only fills an SQE and reaps. At batch 1 both rows make one io_uring_enter per NOP, so the gap "
-              "is weft's per-op work; at batch 32 that one system call is shared by 32 NOPs, the per-op work is "
-              "what remains, and the ratio falls.",
+              "is weft's per-op work; at batch 32 that one system call is shared by 32 NOPs and the kernel's own "
+              "NOP costs about 90-100 ns, so weft's per-op work (about 100 ns in a perf profile of this row: "
+              "submit with its CAS, the SQE, the CQE mapping, the ready list, the hand-back CAS, the callback) "
+              "decides the ratio; 0.9× would leave it about 10 ns.",
     "io_read": "A read whose page is cached costs a copy of 4 KiB plus the path to it. pread is one system call per "
                "read; io_uring adds an SQE, a CQE and task work per read but shares one io_uring_enter among the "
-               "reads in flight. weft with nowait_reads runs the first read of each poll pass inline (preadv2 "
-               "RWF_NOWAIT), so at qd:1 it is at best pread plus its own per-op work (submit, ownership, callback); "
-               "further reads of the pass go to the ring, so at qd:32 it is at best liburing plus that work. With "
-               "nowait_reads masked every read takes the ring.",
+               "reads in flight. weft with nowait_reads runs a read inline (preadv2 RWF_NOWAIT) when it would "
+               "enter the kernel alone, and sends reads that would share an enter to the ring. So at qd:1 it is "
+               "at best pread plus its own per-op work (submit, ownership, callback) and preadv2's iovec path "
+               "(2-5% slower than pread on this machine, measured apart from this run), and at qd:32 it is at best "
+               "liburing plus that per-op work: meeting 1.0× would need that work to cost nothing. "
+               "With nowait_reads masked every read takes the ring.",
     "exec_idle": "A weft worker spins for exec::tuning::worker_spin_ns after its last work and then parks, so more "
                  "than 1% of a core over a second means something kept waking the workers: check the first-10-ms "
                  "and after-100-ms columns.",
