@@ -295,23 +295,28 @@ typename basic_executor<S>::step basic_executor<S>::run_compute(worker& w) {
   return step::nothing;
 }
 
+// One drain call, unless p is already terminal (cancelled, or finished by
+// another drainer). True: p is finished (completed, failed or terminal) and
+// the caller resolves it.
+template <class S>
+bool basic_executor<S>::drain_once(worker& w, process_type& p, drain_result& r) {
+  if (p.is_terminal()) return true;
+  status drained = p.drain({w.index, w.local_memory}, r);
+  w.drains.fetch_add(1);
+  if (!drained.is_ok()) {
+    p.report_error(std::move(drained));
+    return true;
+  }
+  return r.completed;
+}
+
 template <class S>
 typename basic_executor<S>::step basic_executor<S>::drain_in_slot(worker& w, slot_type& slot, process_type& p,
                                                                    std::uint64_t epoch) {
   // compute_slot: while we are inside, this placement cannot be released, so
   // p stays valid and stays this placement's process.
   drain_result r;
-  bool finished = p.is_terminal();
-  if (!finished) {
-    status drained = p.drain({w.index, w.local_memory}, r);
-    w.drains.fetch_add(1);
-    if (!drained.is_ok()) {
-      p.report_error(std::move(drained));
-      finished = true;
-    } else if (r.completed) {
-      finished = true;
-    }
-  }
+  const bool finished = drain_once(w, p, r);
   if (finished) {
     // lifecycle_word: one resolver, even with every drainer finishing at
     // once. Completion is eager; the release waits for the last drainer.
@@ -383,17 +388,7 @@ void basic_executor<S>::drain_exclusive(worker& w, process_type& first) {
   for (std::uint32_t slices = 0;;) {
     process_type& p = *current;
     drain_result r;
-    bool finished = p.is_terminal();
-    if (!finished) {
-      status drained = p.drain({w.index, w.local_memory}, r);
-      w.drains.fetch_add(1);
-      if (!drained.is_ok()) {
-        p.report_error(std::move(drained));
-        finished = true;
-      } else if (r.completed) {
-        finished = true;
-      }
-    }
+    const bool finished = drain_once(w, p, r);
     if (finished) {
       // The only drainer: resolve, then release at once.
       process_type* next = nullptr;

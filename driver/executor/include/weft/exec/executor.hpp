@@ -158,6 +158,7 @@ class basic_executor {
   step find_and_run(worker& w);
   step run_compute(worker& w);
   step run_ready(worker& w);
+  bool drain_once(worker& w, process_type& p, drain_result& r);
   step drain_in_slot(worker& w, slot_type& slot, process_type& p, std::uint64_t epoch);
   void drain_exclusive(worker& w, process_type& first);
   void release_placement(slot_type& slot, process_type& p);
